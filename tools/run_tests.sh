@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install everything (tools/install.sh) and run the test suite.
+# Extra arguments go to pytest, e.g. `bash tools/run_tests.sh -k metric`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash tools/install.sh
+VENV="${VENV:-$ROOT/.venv}"
+if [ "$VENV" != "none" ]; then PY="$VENV/bin/python"; else PY="$(command -v python3)"; fi
+# Two workers: CI has two cores; the suite uses tiny models and generated data.
+exec "$PY" -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
