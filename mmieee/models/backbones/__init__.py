@@ -1,1 +1,4 @@
 # Copyright (c) mmieee contributors.
+from .multi_stream_backbone import MultiStreamBackbone
+
+__all__ = ['MultiStreamBackbone']

@@ -1,0 +1,117 @@
+# Copyright (c) mmieee contributors.
+"""Multi-stream backbone: one CNN per modality (paper § "Three-stream Feature
+Extracting Network"; DESIGN §4, "Backbone").
+
+Each of the M modalities of a sample goes through its own backbone (no weight
+sharing by default), so that modality-specific information is kept. The
+default stream is the official one: an ImageNet ResNet-50 whose last stage
+has stride 1 (a 256 x 128 input gives a 2048 x 16 x 8 map).
+"""
+import copy
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+
+from mmieee.registry import MODELS
+
+_DEFAULT_BACKBONE = dict(
+    type='mmpretrain.ResNet', depth=50, strides=(1, 2, 2, 1), out_indices=(3, ))
+
+
+def _is_pretrained(cfg: Union[dict, list, None]) -> bool:
+    return isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+
+
+@MODELS.register_module()
+class MultiStreamBackbone(BaseModule):
+    """M backbones, one per modality.
+
+    Pretrained weights: ``init_cfg=dict(type='Pretrained',
+    checkpoint='torchvision://resnet50')`` loads the same ImageNet checkpoint
+    into *every* stream. A ``Pretrained`` init config is not kept at this
+    container level (its keys would have to be prefixed ``streams.{i}.``, which
+    the torchvision checkpoint's keys are not); it is copied into each
+    stream's backbone config instead, so each stream loads it in its own
+    ``init_weights()`` (mmpretrain ResNet parameter names equal torchvision's;
+    the checkpoint's unused ``fc.*`` keys are reported by mmengine and ignored).
+    Putting ``init_cfg`` inside ``backbone`` has the same effect. Any other
+    init config (e.g. ``Kaiming``) is handled by mmengine's ``BaseModule`` as
+    usual. Weights are only loaded when ``init_weights()`` is called (the
+    Runner does this); tests keep ``init_cfg=None`` (no network).
+
+    Args:
+        num_modalities (int): M, the number of input modalities. Defaults to 3.
+        backbone (dict): Config of one stream, built from ``MODELS``. Its
+            forward must return a tensor or a tuple of tensors, of which the
+            last is used. Defaults to mmpretrain ResNet-50 with last stride 1
+            and ``out_indices=(3,)``.
+        share_weights (bool): Use one backbone for all modalities (for
+            comparison studies); each modality is still run separately, so
+            BatchNorm statistics are computed per modality. Defaults to False.
+        init_cfg (dict | list[dict], optional): See above. Defaults to None.
+    """
+
+    def __init__(self,
+                 num_modalities: int = 3,
+                 backbone: dict = _DEFAULT_BACKBONE,
+                 share_weights: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        if not isinstance(num_modalities, int) or num_modalities < 1:
+            raise ValueError('MultiStreamBackbone: num_modalities must be a '
+                             f'positive int, got {num_modalities!r}')
+        if not isinstance(backbone, dict) or 'type' not in backbone:
+            raise TypeError('MultiStreamBackbone: `backbone` must be a config '
+                            f'dict with a "type" key, got {backbone!r}')
+        stream_cfg = copy.deepcopy(dict(backbone))
+        # Route a Pretrained init_cfg to every stream (see class docstring).
+        own_init_cfg = init_cfg
+        if _is_pretrained(init_cfg):
+            stream_cfg['init_cfg'] = copy.deepcopy(init_cfg)
+            own_init_cfg = None
+        elif isinstance(init_cfg, (list, tuple)):
+            pretrained = [c for c in init_cfg if _is_pretrained(c)]
+            if len(pretrained) > 1:
+                raise ValueError('MultiStreamBackbone: at most one Pretrained '
+                                 f'init_cfg, got {init_cfg!r}')
+            if pretrained:
+                stream_cfg['init_cfg'] = copy.deepcopy(pretrained[0])
+            own_init_cfg = [c for c in init_cfg
+                            if not _is_pretrained(c)] or None
+        super().__init__(init_cfg=own_init_cfg)
+
+        self.num_modalities = num_modalities
+        self.share_weights = share_weights
+        num_streams = 1 if share_weights else num_modalities
+        self.streams = nn.ModuleList(
+            [MODELS.build(copy.deepcopy(stream_cfg))
+             for _ in range(num_streams)])
+
+    def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Run each modality through its stream.
+
+        Args:
+            inputs (Tensor): (B, M, C, H, W) images, modality m at ``[:, m]``.
+
+        Returns:
+            tuple[Tensor]: M feature maps, each (B, Cb, h, w) (Cb = 2048 and
+            (h, w) = (H/16, W/16) for the default ResNet-50).
+        """
+        if inputs.dim() != 5:
+            raise ValueError('MultiStreamBackbone expects inputs of shape '
+                             '(B, M, C, H, W), got shape '
+                             f'{tuple(inputs.shape)}')
+        if inputs.size(1) != self.num_modalities:
+            raise ValueError(
+                f'MultiStreamBackbone was built for num_modalities='
+                f'{self.num_modalities} but the input has M={inputs.size(1)} '
+                f'modalities (shape {tuple(inputs.shape)})')
+        outs = []
+        for m in range(self.num_modalities):
+            stream = self.streams[0 if self.share_weights else m]
+            out = stream(inputs[:, m])
+            if isinstance(out, Sequence):
+                out = out[-1]
+            outs.append(out)
+        return tuple(outs)
