@@ -1,1 +1,10 @@
 # Copyright (c) mmieee contributors.
+"""Pure Re-ID evaluation functions (numpy / torch, no mmengine)."""
+from .distance import PairwiseDistance, compute_distance
+from .feature_evaluation import evaluate_features
+from .ranking import RankAccumulator, evaluate_rank, evaluate_rows
+
+__all__ = [
+    'compute_distance', 'PairwiseDistance', 'evaluate_rank', 'evaluate_rows',
+    'RankAccumulator', 'evaluate_features'
+]
