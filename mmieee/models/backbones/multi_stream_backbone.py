@@ -11,8 +11,7 @@ import copy
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.model import BaseModule
-from torch import nn
+from mmengine.model import BaseModule, ModuleList
 
 from mmieee.registry import MODELS
 
@@ -84,7 +83,10 @@ class MultiStreamBackbone(BaseModule):
         self.num_modalities = num_modalities
         self.share_weights = share_weights
         num_streams = 1 if share_weights else num_modalities
-        self.streams = nn.ModuleList(
+        # mmengine's ModuleList (not torch's): BaseModule.init_weights only
+        # recurses into children that have init_weights, so the streams'
+        # init_cfg (e.g. Pretrained) would be ignored inside a torch list.
+        self.streams = ModuleList(
             [MODELS.build(copy.deepcopy(stream_cfg))
              for _ in range(num_streams)])
 

@@ -1,1 +1,4 @@
 # Copyright (c) mmieee contributors.
+from .ieee_head import IEEEHead
+
+__all__ = ['IEEEHead']

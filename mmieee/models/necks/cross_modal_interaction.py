@@ -18,7 +18,7 @@ from typing import List, Optional, Sequence
 
 import torch
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from torch import nn
 
 from mmieee.registry import MODELS
@@ -68,12 +68,12 @@ class CrossModalInteraction(BaseModule):
                 in_channels, in_channels, 1, bias=False, norm_cfg=norm_cfg,
                 act_cfg=act_cfg)
 
-        self.own_convs = nn.ModuleList(
+        self.own_convs = ModuleList(
             [conv_block() for _ in range(num_modalities)])
-        self.other_convs = nn.ModuleList(
+        self.other_convs = ModuleList(
             [conv_block() for _ in range(num_modalities)])
         if use_channel_attention:
-            self.channel_attentions = nn.ModuleList([
+            self.channel_attentions = ModuleList([
                 ChannelAttention(in_channels, ratio=ca_ratio)
                 for _ in range(num_modalities)
             ])

@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from torch import nn
 
 from mmieee.registry import MODELS
@@ -103,18 +103,19 @@ class IEEENeck(BaseModule):
         self.cim = None if cim is None else MODELS.build(
             _fill(cim, 'cim', num_modalities=num_modalities,
                   in_channels=in_channels))
-        self.reduce_layers = nn.ModuleList([
+        # mmengine ModuleLists so that init_weights reaches the children.
+        self.reduce_layers = ModuleList([
             ConvModule(
                 in_channels, reduce_channels, 1, bias=False,
                 norm_cfg=norm_cfg, act_cfg=act_cfg)
             for _ in range(num_modalities)
         ])
-        self.rems = None if rem is None else nn.ModuleList([
+        self.rems = None if rem is None else ModuleList([
             MODELS.build(_fill(rem, 'rem', channels=reduce_channels))
             for _ in range(num_modalities)
         ])
-        self.part_fcs = nn.ModuleList([
-            nn.ModuleList([
+        self.part_fcs = ModuleList([
+            ModuleList([
                 nn.Sequential(
                     nn.Linear(reduce_channels, out_channels),
                     nn.BatchNorm1d(out_channels), nn.ReLU())

@@ -1,1 +1,4 @@
 # Copyright (c) mmieee contributors.
+from .multi_modal_reid import MultiModalReID
+
+__all__ = ['MultiModalReID']

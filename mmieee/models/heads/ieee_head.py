@@ -1,0 +1,239 @@
+# Copyright (c) mmieee contributors.
+"""IEEE head: the M x P part classifiers and the training losses (paper Eq.
+6-8; DESIGN §4, "Losses", DESIGN §3 model modes).
+
+- CE (Eq. 7): one Linear(C, num_classes) per modality and part; the
+  label-smoothed cross entropy of every part classifier, summed over the
+  M x P parts (official; ``ce_reduction='mean'`` averages instead). Each
+  part's CE is itself averaged over the batch.
+- Metric losses (e.g. 3M, Eq. 6; total loss Eq. 8 = CE + δ · 3M with δ the
+  metric loss' ``loss_weight``), built from config following the metric-loss
+  interface: ``input_level='modality'`` losses get (B, M, P*C) (each
+  modality's parts concatenated, part 0 first), ``'fused'`` ones (B, M*P*C).
+- ``acc_top{k}``: top-k accuracy (in percent, like mmpretrain's heads) of the
+  sum of the M x P part logits -- one prediction per sample, from all parts.
+- ``predict``: ``pred_feature`` = the flattened (M*P*C,) part embeddings (not
+  normalised; 2304-d for the full model).
+
+Label smoothing: mmpretrain 1.2's ``CrossEntropyLoss`` has no label-smoothing
+argument; smoothing is ``mmpretrain.LabelSmoothLoss`` whose ``'original'``
+mode, (1 - ε) one-hot + ε / K, is the smoothing of the official (torchreid)
+code. The default ``loss_ce`` is therefore
+``dict(type='mmpretrain.LabelSmoothLoss', label_smooth_val=0.1,
+mode='original', loss_weight=1.0)``.
+"""
+import copy
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.model import BaseModule, ModuleList
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from mmieee.registry import MODELS
+
+_CE_REDUCTIONS = ('sum', 'mean')
+_INPUT_LEVELS = ('modality', 'fused')
+
+
+@MODELS.register_module()
+class IEEEHead(BaseModule):
+    """Part classifiers + CE and metric losses.
+
+    Submodules (names relied on by the official-checkpoint converter):
+    ``classifiers.{m}.{p}`` = ``nn.Linear(in_channels, num_classes)``.
+
+    Args:
+        num_classes (int): Number of training identities.
+        num_modalities (int): M. Defaults to 3.
+        num_parts (int): P. Defaults to 6.
+        in_channels (int): C, size of each part embedding. Defaults to 128.
+        loss_ce (dict): Config of the per-part classification loss, called
+            as ``loss(logits (B, K), labels (B,))``. Defaults to label-smoothed
+            CE, ε = 0.1 (see module docstring).
+        ce_reduction (str): ``'sum'`` (official) or ``'mean'`` over the M x P
+            part losses. Defaults to ``'sum'``.
+        metric_losses (Sequence[dict]): Configs of metric losses (each with
+            ``input_level`` and a unique ``loss_name``). Defaults to the 3M
+            loss with official settings.
+        topk (Sequence[int]): Accuracies reported as ``acc_top{k}``.
+            Defaults to (1,).
+        init_cfg (dict, optional): mmengine init config. Defaults to None
+            (PyTorch's default Linear init, as in the official code).
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 num_modalities: int = 3,
+                 num_parts: int = 6,
+                 in_channels: int = 128,
+                 loss_ce: dict = dict(
+                     type='mmpretrain.LabelSmoothLoss',
+                     label_smooth_val=0.1,
+                     mode='original',
+                     loss_weight=1.0),
+                 ce_reduction: str = 'sum',
+                 metric_losses: Sequence[dict] = (dict(
+                     type='MultiModalMarginLoss'), ),
+                 topk: Sequence[int] = (1, ),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f'IEEEHead: num_classes must be a positive int, '
+                             f'got {num_classes!r}')
+        if ce_reduction not in _CE_REDUCTIONS:
+            raise ValueError(f'IEEEHead: ce_reduction must be one of '
+                             f'{_CE_REDUCTIONS}, got {ce_reduction!r}')
+        topk = tuple(topk)
+        if not topk or any(k < 1 or k > num_classes for k in topk):
+            raise ValueError(f'IEEEHead: every topk must be in [1, '
+                             f'num_classes={num_classes}], got {topk}')
+        self.num_classes = num_classes
+        self.num_modalities = num_modalities
+        self.num_parts = num_parts
+        self.in_channels = in_channels
+        self.ce_reduction = ce_reduction
+        self.topk = topk
+
+        self.classifiers = ModuleList([
+            ModuleList([
+                nn.Linear(in_channels, num_classes) for _ in range(num_parts)
+            ]) for _ in range(num_modalities)
+        ])
+        self.loss_ce = self._build_ce(loss_ce)
+        self.metric_losses = ModuleList(
+            self._build_metric_losses(metric_losses or ()))
+
+    @staticmethod
+    def _build_ce(cfg: dict) -> nn.Module:
+        try:
+            return MODELS.build(copy.deepcopy(cfg))
+        except TypeError as err:
+            if 'label_smooth_val' in cfg:
+                raise TypeError(
+                    f'IEEEHead: could not build loss_ce={cfg!r} ({err}). In '
+                    'mmpretrain 1.x label smoothing is '
+                    "dict(type='mmpretrain.LabelSmoothLoss', "
+                    "label_smooth_val=0.1, mode='original'), not an argument "
+                    'of CrossEntropyLoss') from err
+            raise
+
+    @staticmethod
+    def _build_metric_losses(cfgs: Sequence[dict]) -> List[nn.Module]:
+        losses, names = [], {'loss_ce'}
+        for cfg in cfgs:
+            loss = MODELS.build(copy.deepcopy(cfg))
+            level = getattr(loss, 'input_level', None)
+            name = getattr(loss, 'loss_name', None)
+            if level not in _INPUT_LEVELS:
+                raise ValueError(
+                    f'IEEEHead: metric loss {cfg!r} has input_level='
+                    f'{level!r}; expected one of {_INPUT_LEVELS}')
+            if not isinstance(name, str) or not name.startswith('loss_'):
+                raise ValueError(f'IEEEHead: metric loss {cfg!r} needs a '
+                                 f'loss_name starting with "loss_", got '
+                                 f'{name!r}')
+            if name in names:
+                raise ValueError(f'IEEEHead: duplicate loss_name {name!r} in '
+                                 'metric_losses (or clash with loss_ce); give '
+                                 'each loss its own loss_name')
+            names.add(name)
+            losses.append(loss)
+        return losses
+
+    def _check(self, feats: torch.Tensor) -> None:
+        expected = (self.num_modalities, self.num_parts, self.in_channels)
+        if feats.dim() != 4 or tuple(feats.shape[1:]) != expected:
+            raise ValueError(f'IEEEHead expects features (B, M, P, C) = '
+                             f'(B, {", ".join(map(str, expected))}), got '
+                             f'{tuple(feats.shape)}')
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Part logits.
+
+        Args:
+            feats (Tensor): (B, M, P, C) part embeddings.
+
+        Returns:
+            Tensor: (B, M, P, num_classes) logits of every part classifier.
+        """
+        self._check(feats)
+        return torch.stack([
+            torch.stack([
+                cls(feats[:, m, p]) for p, cls in enumerate(per_modality)
+            ], dim=1) for m, per_modality in enumerate(self.classifiers)
+        ], dim=1)
+
+    def loss(self, feats: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Training losses.
+
+        Args:
+            feats (Tensor): (B, M, P, C) part embeddings.
+            data_samples (list[DataSample]): B samples with ``gt_label``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce``, one entry per metric loss (its
+            ``loss_name``) and ``acc_top{k}`` for each k of ``topk``.
+        """
+        logits = self(feats)
+        labels = self._labels(data_samples, feats.device)
+        terms = [
+            self.loss_ce(logits[:, m, p], labels)
+            for m in range(self.num_modalities)
+            for p in range(self.num_parts)
+        ]
+        loss_ce = torch.stack(terms).sum()
+        if self.ce_reduction == 'mean':
+            loss_ce = loss_ce / len(terms)
+        losses = dict(loss_ce=loss_ce)
+        for metric_loss in self.metric_losses:
+            if metric_loss.input_level == 'modality':
+                inputs = feats.flatten(2)  # (B, M, P*C)
+            else:
+                inputs = feats.flatten(1)  # (B, M*P*C)
+            losses[metric_loss.loss_name] = metric_loss(inputs, labels)
+        with torch.no_grad():
+            scores = logits.detach().sum(dim=(1, 2))  # (B, num_classes)
+            top = scores.topk(max(self.topk), dim=1).indices
+            hits = top == labels.view(-1, 1)
+            for k in self.topk:
+                losses[f'acc_top{k}'] = \
+                    hits[:, :k].any(dim=1).float().mean() * 100
+        return losses
+
+    def predict(
+            self,
+            feats: torch.Tensor,
+            data_samples: Optional[List[DataSample]] = None
+    ) -> List[DataSample]:
+        """Store the test feature in the data samples.
+
+        Args:
+            feats (Tensor): (B, M, P, C) part embeddings.
+            data_samples (list[DataSample], optional): B samples; created
+                when None.
+
+        Returns:
+            list[DataSample]: the samples with ``pred_feature`` (M*P*C,).
+        """
+        self._check(feats)
+        flat = feats.flatten(1)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(flat.size(0))]
+        if len(data_samples) != flat.size(0):
+            raise ValueError(f'IEEEHead.predict: {len(data_samples)} data '
+                             f'samples for a batch of {flat.size(0)}')
+        for sample, feat in zip(data_samples, flat):
+            sample.set_field(feat, 'pred_feature')
+        return data_samples
+
+    @staticmethod
+    def _labels(data_samples: List[DataSample],
+                device: torch.device) -> torch.Tensor:
+        try:
+            labels = [s.gt_label.reshape(-1) for s in data_samples]
+        except AttributeError as err:
+            raise ValueError('IEEEHead.loss: every data sample needs a '
+                             'gt_label (DataSample.set_gt_label)') from err
+        return torch.cat(labels).to(device=device, dtype=torch.long)

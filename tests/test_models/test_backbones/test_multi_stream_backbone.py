@@ -1,0 +1,70 @@
+# Copyright (c) mmieee contributors.
+"""MultiStreamBackbone (DESIGN §4 "Backbone")."""
+import pytest
+import torch
+
+import mmieee  # noqa: F401  (applies the environment shims first)
+from mmieee.models.backbones import MultiStreamBackbone
+from mmieee.registry import MODELS
+
+R18 = dict(type='mmpretrain.ResNet', depth=18, strides=(1, 2, 2, 1))
+
+
+def test_streams_are_unshared_and_each_sees_its_modality():
+    torch.manual_seed(0)
+    backbone = MultiStreamBackbone(num_modalities=3, backbone=R18).eval()
+    assert len(backbone.streams) == 3
+    ptrs = {s.conv1.weight.data_ptr() for s in backbone.streams}
+    assert len(ptrs) == 3
+    x = torch.randn(2, 3, 3, 64, 32)
+    outs = backbone(x)
+    # Last stage stride 1: 64x32 / 16 = 4x2 with 512 channels (ResNet-18).
+    assert len(outs) == 3 and all(o.shape == (2, 512, 4, 2) for o in outs)
+    for m in range(3):
+        expected = backbone.streams[m](x[:, m])[-1]
+        torch.testing.assert_close(outs[m], expected)
+    keys = backbone.state_dict().keys()
+    assert 'streams.2.layer4.1.bn2.weight' in keys
+    assert 'streams.0.conv1.weight' in keys
+
+
+def test_share_weights_uses_one_module():
+    backbone = MultiStreamBackbone(
+        num_modalities=2, backbone=R18, share_weights=True).eval()
+    assert len(backbone.streams) == 1
+    x = torch.randn(1, 2, 3, 64, 32)
+    x[:, 1] = x[:, 0]
+    a, b = backbone(x)
+    torch.testing.assert_close(a, b)
+
+
+def test_wrong_number_of_modalities_is_an_error():
+    backbone = MultiStreamBackbone(num_modalities=3, backbone=R18)
+    with pytest.raises(ValueError, match='num_modalities=3.*M=2'):
+        backbone(torch.randn(1, 2, 3, 64, 32))
+    with pytest.raises(ValueError, match=r'\(B, M, C, H, W\)'):
+        backbone(torch.randn(1, 3, 64, 32))
+
+
+def test_pretrained_init_cfg_is_loaded_into_every_stream(tmp_path):
+    # A checkpoint in torchvision's layout (ResNet names + fc) stands in for
+    # torchvision://resnet50 (no network in tests).
+    torch.manual_seed(1)
+    source = MODELS.build(dict(R18))
+    state = dict(source.state_dict())
+    state['fc.weight'] = torch.zeros(10, 512)
+    state['fc.bias'] = torch.zeros(10)
+    ckpt = tmp_path / 'resnet18_tv.pth'
+    torch.save(state, ckpt)
+
+    backbone = MODELS.build(
+        dict(
+            type='MultiStreamBackbone',
+            num_modalities=3,
+            backbone=R18,
+            init_cfg=dict(type='Pretrained', checkpoint=str(ckpt))))
+    assert backbone.init_cfg is None  # routed into the streams
+    backbone.init_weights()
+    for stream in backbone.streams:
+        for key, value in source.state_dict().items():
+            torch.testing.assert_close(stream.state_dict()[key], value)
