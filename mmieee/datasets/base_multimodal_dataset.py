@@ -278,7 +278,8 @@ class BaseMultiModalReIDDataset(BaseDataset):
                    if self.NAME_EXAMPLE else '')
         raise ValueError(
             f'{self.DATASET_NAME}: file {paths[0]!r} does not match the '
-            f'file-name rule {self.name_pattern!r}{example}. '
+            f"file-name rule r'{self.name_pattern}'{example} (regex, "
+            'matched against the whole file name, case-insensitive). '
             f'{len(paths)} file(s) break the rule: '
             f'{format_listing(list(paths))}.')
 
