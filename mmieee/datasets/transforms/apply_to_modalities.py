@@ -43,7 +43,9 @@ class ApplyToModalities(TransformBroadcaster):
             draws independently. Only randomness that the transform marks
             with ``cache_randomness`` is shared (true for mmcv's RandomFlip,
             RandomResize, RandomGrayscale and mmpretrain's RandomCrop,
-            RandomResizedCrop, RandomErasing, ColorJitter). Defaults to True.
+            RandomResizedCrop, RandomErasing, ColorJitter; RandomErasing's
+            ``mode='rand'`` noise fill is still drawn per modality, only the
+            patch is shared). Defaults to True.
     """
 
     def __init__(self,

@@ -39,8 +39,8 @@ def _as_table(value: MeanStd, name: str) -> torch.Tensor:
         rows = [list(v) for v in value]
         if len({len(r) for r in rows}) != 1 or len(rows[0]) == 0:
             raise ValueError(
-                f'MultiModalDataPreprocessor: the rows of {name} must all have '
-                f'the same number C of channels, got {name}={value!r}')
+                f'MultiModalDataPreprocessor: the rows of {name} must all '
+                f'have the same number C of channels, got {name}={value!r}')
     else:
         raise ValueError(
             f'MultiModalDataPreprocessor: {name} must be a sequence of C '
