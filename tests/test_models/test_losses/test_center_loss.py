@@ -72,3 +72,37 @@ def test_errors():
         CenterLoss(num_classes=3, feat_dim=4, reduction='none')
     with pytest.raises(ValueError, match='positive'):
         CenterLoss(num_classes=0, feat_dim=4)
+
+
+def test_usable_from_head_config_with_other_metric_losses():
+    """All three losses in IEEEHead.metric_losses; centres are head params."""
+    from mmpretrain.structures import DataSample
+    head = MODELS.build(
+        dict(
+            type='IEEEHead',
+            num_classes=4,
+            num_modalities=3,
+            num_parts=2,
+            in_channels=5,
+            metric_losses=[
+                dict(type='TripletLoss', margin=0.3),
+                dict(type='CenterLoss', num_classes=4, feat_dim=3 * 2 * 5,
+                     loss_weight=5e-4),
+                dict(type='HeteroCenterLoss'),
+            ]))
+    names = [n for n, _ in head.named_parameters() if 'centers' in n]
+    assert names == ['metric_losses.1.centers']
+    torch.manual_seed(0)
+    feats = torch.randn(6, 3, 2, 5, requires_grad=True)
+    labels = [0, 0, 2, 2, 3, 3]
+    samples = [DataSample().set_gt_label(label) for label in labels]
+    losses = head.loss(feats, samples)
+    assert {'loss_ce', 'loss_triplet', 'loss_center', 'loss_hc'} <= set(
+        losses)
+    expect_hc = MODELS.build(dict(type='HeteroCenterLoss'))(
+        feats.flatten(2), torch.tensor(labels))
+    assert losses['loss_hc'].item() == pytest.approx(expect_hc.item())
+    sum(v for k, v in losses.items() if k.startswith('loss_')).backward()
+    centers = head.metric_losses[1].centers
+    assert centers.grad is not None
+    assert centers.grad[[0, 2, 3]].abs().sum(dim=1).gt(0).all()
