@@ -26,12 +26,14 @@ Implementation (why not a sort): only the ranks of the positives are needed.
 Removed items always share the query's pid, so the negatives are exactly the
 gallery items with another pid; the rank of the ``j``-th positive (in
 (distance, index) order) is ``j`` plus the number of negatives that come
-before it. For a chunk of queries this is one batched ``searchsorted`` of
-every gallery distance into the query's sorted positive distances plus a
-``bincount`` -- O(G log P) per query instead of an O(G log G) sort, and
-about 30 bytes per (query, gallery) pair of the chunk. Exact ties between a
-negative and a positive are resolved by gallery index on the (few) tied
-pairs only.
+before it, and only negatives at or before the *last* positive matter. For a
+chunk of queries those negatives are selected with one comparison; when they
+are few (the usual case with trained features) each is compared with the
+query's positives directly, otherwise one batched ``searchsorted`` of every
+distance into the sorted positive distances is used (O(G log P) instead of
+an O(G log G) sort). A ``bincount`` + ``cumsum`` then gives every positive's
+rank. Exact ties with a positive are resolved by gallery index. Temporaries:
+about 30 bytes per (query, gallery) pair of the chunk.
 
 Exactness: every per-query quantity is computed row by row with ops whose
 result does not depend on the other rows of the chunk (AP sums its terms in
@@ -159,7 +161,8 @@ class RankAccumulator:
         if dist.dtype not in (torch.float32, torch.float64):
             dist = dist.float()
         dist = dist.contiguous()
-        if not bool(torch.isfinite(dist).all()):
+        lo, hi = torch.aminmax(dist)  # NaN propagates
+        if not (bool(torch.isfinite(lo)) and bool(torch.isfinite(hi))):
             raise ValueError(
                 'distances must be finite; got NaN or inf for queries '
                 f'{start}..{start + c - 1} (check the features)')
@@ -185,33 +188,65 @@ class RankAccumulator:
         """1-based filtered ranks of the sorted positives, shape (c, P)."""
         c, g = dist.shape
         p_max = pos_d.shape[1]
-        neg = self.g_pids[None] != q_pids[:, None]
-        # Number of positives strictly closer than each gallery item.
-        before = torch.searchsorted(pos_d, dist, side='left')
-        # Exact ties with a positive: the stable order puts the negative
-        # first iff its gallery index is smaller.
-        at = before.clamp(max=p_max - 1)
-        tie = (before < num_pos[:, None]) & (pos_d.gather(1, at) == dist)
-        tie &= neg
-        del at
-        if bool(tie.any()):
-            rows, cols = tie.nonzero(as_tuple=True)
-            step = max(1, 2**22 // max(p_max, 1))
-            for s in range(0, rows.numel(), step):
-                r, col = rows[s:s + step], cols[s:s + step]
-                same = (pos_d[r] == dist[r, col][:, None]) & (
-                    pos_idx[r] < col[:, None])
-                same &= (torch.arange(p_max, device=dist.device)[None] <
-                         num_pos[r][:, None])
-                before[r, col] += same.sum(dim=1)
-        del tie
+        dev = dist.device
         nb = p_max + 1
-        flat = before + (torch.arange(c, device=dist.device) * nb)[:, None]
-        flat = flat[neg]
-        del before, neg
-        counts = torch.bincount(flat, minlength=c * nb).view(c, nb)
+        # Only negatives at or before the last positive change a positive's
+        # rank; the rest would land in the ignored bucket ``num_pos``.
+        last = pos_d.gather(1, (num_pos - 1).clamp(min=0)[:, None])
+        last = torch.where(num_pos[:, None] > 0, last,
+                           torch.full_like(last, float('-inf')))
+        sel = dist <= last
+        sel &= self.g_pids[None] != q_pids[:, None]
+        n_sel = int(sel.sum())
+        if n_sel == 0:
+            counts = torch.zeros((c, nb), dtype=torch.long, device=dev)
+        elif n_sel * 4 > c * g:
+            # Dense case (weak features): one batched binary search.
+            # Number of positives strictly closer than each gallery item.
+            before = torch.searchsorted(pos_d, dist, side='left')
+            # Exact ties with a positive: the stable order puts the
+            # negative first iff its gallery index is smaller.
+            at = before.clamp(max=p_max - 1)
+            tie = pos_d.gather(1, at) == dist
+            del at
+            tie &= sel
+            if bool(tie.any()):
+                rows, cols = tie.nonzero(as_tuple=True)
+                before[rows, cols] = self._count_before(
+                    rows, cols, dist[rows, cols], pos_d, pos_idx, num_pos)
+            del tie
+            before.add_((torch.arange(c, device=dev) * nb)[:, None])
+            before.masked_fill_(~sel, c * nb)
+            counts = torch.bincount(before.view(-1), minlength=c * nb + 1)
+            counts = counts[:c * nb].view(c, nb)
+        else:
+            # Sparse case (the usual one): compare the selected negatives
+            # with the positives directly, ties included.
+            rows, cols = sel.nonzero(as_tuple=True)
+            before = self._count_before(rows, cols, dist[rows, cols], pos_d,
+                                        pos_idx, num_pos)
+            counts = torch.bincount(
+                rows * nb + before, minlength=c * nb).view(c, nb)
         neg_before = torch.cumsum(counts, dim=1)[:, :p_max]
-        return neg_before + torch.arange(1, p_max + 1, device=dist.device)
+        return neg_before + torch.arange(1, p_max + 1, device=dev)
+
+    @staticmethod
+    def _count_before(rows: Tensor, cols: Tensor, values: Tensor,
+                      pos_d: Tensor, pos_idx: Tensor,
+                      num_pos: Tensor) -> Tensor:
+        """For gallery items (rows, cols) with distance ``values``: how many
+        of the row's positives precede them in (distance, index) order."""
+        p_max = pos_d.shape[1]
+        out = torch.empty_like(rows)
+        ar = torch.arange(p_max, device=rows.device)[None]
+        step = max(1, 2**22 // max(p_max, 1))
+        for s in range(0, rows.numel(), step):
+            r, col, v = rows[s:s + step], cols[s:s + step], values[s:s + step]
+            pd, v = pos_d[r], v[:, None]
+            prec = (pd < v) | ((pd == v) & (pos_idx[r] < col[:, None]))
+            prec &= ar < num_pos[r][:, None]
+            out[s:s + step] = prec.sum(dim=1)
+        return out
 
     def _accumulate(self, start: int, ranks: Tensor, num_pos: Tensor) -> None:
         c, p_max = ranks.shape
