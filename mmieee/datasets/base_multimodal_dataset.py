@@ -386,6 +386,17 @@ class BaseMultiModalReIDDataset(BaseDataset):
             num_cameras=len({info['camid'] for info in data_list}))
         return data_list
 
+    def get_data_info(self, idx: int) -> dict:
+        """The data_info of sample ``idx`` plus ``modalities`` (its order).
+
+        The modality names are added here rather than stored per sample so
+        that they reach the packed data samples (DESIGN §3) without being
+        serialised N times.
+        """
+        info = super().get_data_info(idx)
+        info['modalities'] = tuple(self.metainfo['modalities'])
+        return info
+
     # ------------------------------------------------------------------
     # Convenience accessors (samplers, analysis).
     # ------------------------------------------------------------------

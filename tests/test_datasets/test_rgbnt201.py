@@ -92,6 +92,8 @@ def test_modalities_select_and_order(root, modalities):
     assert ds.metainfo['modalities'] == expect
     info = ds.get_data_info(3)
     assert [_folder(p) for p in info['img_path']] == list(expect)
+    # the order travels with every sample, so packed data samples carry it
+    assert info['modalities'] == tuple(expect)
 
 
 def test_two_modalities_need_only_their_folders(tmp_path, triplets):
