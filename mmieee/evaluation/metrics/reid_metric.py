@@ -113,9 +113,9 @@ class ReIDMetric(BaseMetric):
 
         Args:
             data_batch (Any): The batch (unused).
-            data_samples (Sequence[dict | DataSample]): Model outputs; mmengine's
-                ``Evaluator`` passes them as dicts (``DataSample.to_dict()``),
-                DataSample objects are accepted too.
+            data_samples (Sequence[dict | DataSample]): Model outputs;
+                mmengine's ``Evaluator`` passes them as dicts
+                (``DataSample.to_dict()``); DataSample objects work too.
         """
         for sample in data_samples:
             if isinstance(sample, BaseDataElement):
@@ -172,9 +172,10 @@ class ReIDMetric(BaseMetric):
         group_key = EXCLUDE_MODES[self.exclude]
         groups = None if group_key is None else self._column(
             results, group_key)
-        if group_key is None and (is_query & is_gallery).any():
+        num_both = int((is_query & is_gallery).sum())
+        if group_key is None and num_both:
             print_log(
-                f"ReIDMetric: exclude='none' and {int((is_query & is_gallery).sum())} "
+                f"ReIDMetric: exclude='none' and {num_both} "
                 'samples are both query and gallery: each such query '
                 'matches itself at distance 0',
                 logger='current',

@@ -27,8 +27,8 @@ def test_distances_match_definitions():
     torch.testing.assert_close(d, torch.cdist(qf, gf)**2, rtol=1e-4,
                                atol=1e-3)
     c = compute_distance(qf, gf, metric='cosine')
-    ref = 1 - torch.nn.functional.normalize(qf) @ torch.nn.functional.normalize(
-        gf).t()
+    norm = torch.nn.functional.normalize
+    ref = 1 - norm(qf) @ norm(gf).t()
     torch.testing.assert_close(c, ref, rtol=1e-5, atol=1e-5)
     n = compute_distance(qf.numpy(), gf.numpy(), normalize=True)
     torch.testing.assert_close(n, 2 * ref, rtol=1e-4, atol=1e-4)

@@ -55,7 +55,8 @@ def _random_case(seed, num_q=30, num_g=120, dist_levels=None):
 @pytest.mark.parametrize('seed,levels', [(0, None), (1, None), (2, 4),
                                          (3, 30), (4, 1)])
 def test_equals_brute_force(seed, levels):
-    dist, q_pids, g_pids, q_cams, g_cams = _random_case(seed, dist_levels=levels)
+    dist, q_pids, g_pids, q_cams, g_cams = _random_case(
+        seed, dist_levels=levels)
     res = evaluate_rank(dist, q_pids, g_pids, q_cams, g_cams, max_rank=20)
     cmc, m_ap, m_inp, n_valid = brute_force(dist, q_pids, g_pids, q_cams,
                                             g_cams, 20)
