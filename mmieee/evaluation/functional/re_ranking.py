@@ -85,7 +85,7 @@ class KReciprocalReRanking:
                  k2: int = 6,
                  lambda_value: float = 0.3,
                  chunk_size: Optional[int] = None,
-                 block_size: int = 128) -> None:
+                 block_size: int = 512) -> None:
         q = _as_float_tensor(q_feats, 'q_feats')
         g = _as_float_tensor(g_feats, 'g_feats')
         k1, k2 = int(k1), int(k2)
