@@ -16,7 +16,10 @@ from mmengine.model import BaseModule, ModuleList
 from mmieee.registry import MODELS
 
 _DEFAULT_BACKBONE = dict(
-    type='mmpretrain.ResNet', depth=50, strides=(1, 2, 2, 1), out_indices=(3, ))
+    type='mmpretrain.ResNet',
+    depth=50,
+    strides=(1, 2, 2, 1),
+    out_indices=(3, ))
 
 
 def _is_pretrained(cfg: Union[dict, list, None]) -> bool:
@@ -34,7 +37,8 @@ class MultiStreamBackbone(BaseModule):
     the torchvision checkpoint's keys are not); it is copied into each
     stream's backbone config instead, so each stream loads it in its own
     ``init_weights()`` (mmpretrain ResNet parameter names equal torchvision's;
-    the checkpoint's unused ``fc.*`` keys are reported by mmengine and ignored).
+    the checkpoint's unused ``fc.*`` keys are reported by mmengine and
+    ignored).
     Putting ``init_cfg`` inside ``backbone`` has the same effect. Any other
     init config (e.g. ``Kaiming``) is handled by mmengine's ``BaseModule`` as
     usual. Weights are only loaded when ``init_weights()`` is called (the

@@ -19,7 +19,6 @@ from typing import List, Optional, Sequence
 import torch
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule, ModuleList
-from torch import nn
 
 from mmieee.registry import MODELS
 from .channel_attention import ChannelAttention

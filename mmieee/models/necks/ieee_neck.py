@@ -15,6 +15,9 @@ model. ``global_source='backbone'`` pools the raw backbone map f_m for g_m
 (what the official code does); ``'cim'`` pools the CIM output x_m (what the
 paper's text says). In both cases g_m goes through the same reduce layer as
 the parts (so that layer's BatchNorm is shared by both paths, as officially).
+With ``rem=None`` the global feature is not computed at all (the official
+code still passes it through the reduce layer, which only moves that BN's
+running statistics; it has no other effect).
 """
 import copy
 from typing import Optional, Sequence

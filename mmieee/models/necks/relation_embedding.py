@@ -103,8 +103,8 @@ class RelationEmbedding(BaseModule):
                 global_feat.shape != (parts.size(0), self.channels):
             raise ValueError(
                 f'RelationEmbedding(channels={self.channels}) expects parts '
-                f'(B, P, {self.channels}) and global (B, {self.channels}), got '
-                f'{tuple(parts.shape)} and {tuple(global_feat.shape)}')
+                f'(B, P, {self.channels}) and global (B, {self.channels}), '
+                f'got {tuple(parts.shape)} and {tuple(global_feat.shape)}')
         if self.variant == 'official':
             return parts + (self.gamma * 2 *
                             self.global_proj(global_feat)).unsqueeze(1)
