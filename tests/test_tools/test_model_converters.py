@@ -316,6 +316,21 @@ def test_unknown_keys():
     assert 'bottleneck.weight' in dropped
     assert 'convOne.0.layers.0.bias' in dropped
     assert not any('bottleneck' in k for k in new)
+    assert 'not part of the official layout' in conv_tool.drop_reason(
+        'module.bottleneck.weight')
+
+
+def test_unused_backbone_fc_is_dropped_with_reason():
+    sd = official_state_dict(seed=7)
+    sd['module.backbone.1.fc.weight'] = torch.zeros(1000, C_IN)
+    sd['backbone.1.fc.bias'] = torch.zeros(1000)
+    new, dropped = conv_tool.convert_official_state_dict(sd)
+    assert dropped[-2:] == ['backbone.1.fc.weight', 'backbone.1.fc.bias']
+    assert not any('.fc.' in k for k in new)
+    assert 'ImageNet classifier' in conv_tool.drop_reason(
+        'backbone.1.fc.weight')
+    assert 'softmax over one' in conv_tool.drop_reason(
+        'module.REM.0.conv_value.bias')
 
 
 def _run_tool(*args):
