@@ -8,4 +8,5 @@ bash tools/install.sh
 VENV="${VENV:-$ROOT/.venv}"
 if [ "$VENV" != "none" ]; then PY="$VENV/bin/python"; else PY="$(command -v python3)"; fi
 # Two workers: CI has two cores; the suite uses tiny models and generated data.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exec "$PY" -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
