@@ -24,9 +24,16 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
-# Re-seeds the main process at every epoch start from (seed, epoch), so a run
-# resumed with --resume draws the same augmentations as an uninterrupted one.
-custom_hooks = [dict(type='EpochSeedHook')]
+custom_hooks = [
+    # Re-seeds the generators at every epoch start from (seed, epoch), so a
+    # run resumed with --resume draws the same augmentations as an
+    # uninterrupted one (mmieee/engine/hooks/epoch_seed_hook.py).
+    dict(type='EpochSeedHook'),
+    # Multi-process training: average the BatchNorm running statistics of
+    # all ranks after each epoch, so that validation on every rank and the
+    # saved checkpoint (rank 0's) use the same statistics. No-op otherwise.
+    dict(type='SyncBuffersHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -18,8 +18,10 @@ model = dict(
     backbone=dict(
         backbone=dict(type='mmpretrain.ResNet', depth=18),
         init_cfg=None),
-    neck=dict(in_channels=512, reduce_channels=256, out_channels=64),
-    head=dict(num_classes=40, in_channels=64))
+    # 64x32 input -> 4x2 maps after the last stage: 4 stripes, not 6.
+    neck=dict(
+        in_channels=512, reduce_channels=256, out_channels=64, num_parts=4),
+    head=dict(num_classes=40, in_channels=64, num_parts=4))
 
 train_pipeline = [
     dict(type='LoadMultiModalImages'),
@@ -45,9 +47,9 @@ train_dataloader = dict(
 val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-optim_wrapper = dict(optimizer=dict(lr=0.03))
-param_scheduler = dict(milestones=[8])
-train_cfg = dict(max_epochs=10, val_interval=2)
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+param_scheduler = dict(milestones=[9])
+train_cfg = dict(max_epochs=12, val_interval=3)
 
 default_hooks = dict(logger=dict(interval=10))
 log_processor = dict(window_size=10)

@@ -62,5 +62,7 @@ model = dict(
                 loss_weight=1.0)
         ],
         topk=(1, )),
-    # Missing-modality evaluation: e.g. test_cfg=dict(blank_modalities=('NI',))
-    test_cfg=None)
+    # Missing-modality evaluation: modalities listed here are replaced by
+    # zeros after normalisation at test time, e.g.
+    #   --cfg-options "model.test_cfg.blank_modalities=[NI]"
+    test_cfg=dict(blank_modalities=[]))

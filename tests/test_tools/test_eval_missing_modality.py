@@ -1,0 +1,83 @@
+# Copyright (c) mmieee contributors.
+"""tools/analysis_tools/eval_missing_modality.py: every scenario, one table,
+the full scenario equal to tools/test.py, blanking equal to test_cfg."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+TOOL = 'tools/analysis_tools/eval_missing_modality.py'
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'mmieee_eval_missing_modality',
+        Path(__file__).resolve().parents[2] / TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scenarios_are_full_set_then_proper_subsets():
+    tool = _load_tool()
+    assert tool.missing_scenarios(('RGB', 'NI', 'TI')) == [
+        (), ('RGB', ), ('NI', ), ('TI', ), ('RGB', 'NI'), ('RGB', 'TI'),
+        ('NI', 'TI')
+    ]
+    assert tool.missing_scenarios(('RGB', 'TI')) == [(), ('RGB', ),
+                                                     ('TI', )]
+    assert len(tool.missing_scenarios(tuple('ABCD'))) == 2**4 - 1
+
+
+def test_table_lists_every_scenario():
+    tool = _load_tool()
+    rows = [
+        dict(missing=[], present=['RGB', 'TI'],
+             metrics={'reid/mAP': 50.0, 'reid/R1': 60.0, 'reid/R5': 70.0,
+                      'reid/R10': 80.0}),
+        dict(missing=['TI'], present=['RGB'],
+             metrics={'reid/mAP': 5.125, 'reid/R1': 6.0, 'reid/R5': 7.0,
+                      'reid/R10': 8.0}),
+    ]
+    lines = tool.format_table(rows).splitlines()
+    assert lines[0].split() == ['Missing', 'Present', 'mAP', 'R1', 'R5',
+                                'R10']
+    assert lines[2].split() == ['none', '(full)', 'RGB', '+', 'TI', '50.00',
+                                '60.00', '70.00', '80.00']
+    assert lines[3].split() == ['TI', 'RGB', '5.12', '6.00', '7.00', '8.00']
+
+
+def test_tool_on_trained_checkpoint(tools, tiny_config, trained_run,
+                                    tmp_path):
+    ckpt = trained_run / 'epoch_2.pth'
+    out = tmp_path / 'missing.json'
+    proc = tools.run(
+        [TOOL, tiny_config, ckpt, '--work-dir', tmp_path / 'w', '--out', out])
+    rows = json.loads(out.read_text())
+    assert [r['missing'] for r in rows] == [[], ['RGB'], ['NI'], ['TI'],
+                                            ['RGB', 'NI'], ['RGB', 'TI'],
+                                            ['NI', 'TI']]
+    assert rows[3]['present'] == ['RGB', 'NI']
+    for line in ('none (full)', 'RGB + NI', 'NI + TI'):
+        assert line in proc.stdout
+    full = rows[0]['metrics']
+
+    # The full scenario is the ordinary evaluation ...
+    ref = tmp_path / 'ref.json'
+    tools.run(['tools/test.py', tiny_config, ckpt, '--work-dir',
+               tmp_path / 'w1', '--out', ref])
+    ref_metrics = json.loads(ref.read_text())
+    assert full['reid/mAP'] == pytest.approx(ref_metrics['reid/mAP'])
+    # ... and a blanked one is the evaluation with test_cfg.blank_modalities
+    blank = tmp_path / 'blank.json'
+    tools.run([
+        'tools/test.py', tiny_config, ckpt, '--work-dir', tmp_path / 'w2',
+        '--out', blank, '--cfg-options',
+        'model.test_cfg.blank_modalities=[NI,TI]'
+    ])
+    blank_metrics = json.loads(blank.read_text())
+    assert rows[6]['metrics']['reid/mAP'] == pytest.approx(
+        blank_metrics['reid/mAP'])
+    # removing modalities changes the features, hence the ranking
+    assert len({round(r['metrics']['reid/mAP'], 6) for r in rows}) > 1
