@@ -1,0 +1,140 @@
+# Copyright (c) mmieee contributors.
+"""mmieee.apis: init_model, extract_features, collect_features and the
+DumpReIDFeatures pseudo-metric."""
+import pickle
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmpretrain.structures import DataSample
+
+from mmieee.apis import (DumpReIDFeatures, collect_features,
+                         extract_features, init_model)
+from mmieee.datasets.synthetic import generate_synthetic_rgbnt201
+
+DEMO = Path(__file__).resolve().parents[2] / 'configs' / 'ieee' / \
+    'ieee_r18_synthetic-demo.py'
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    """A tiny model config on a tiny synthetic set, and a checkpoint."""
+    base = tmp_path_factory.mktemp('apis')
+    root = generate_synthetic_rgbnt201(
+        str(base), num_train_ids=4, num_test_ids=2, num_cameras=2,
+        images_per_id_per_camera=1, height=64, width=32)['root']
+    cfg = Config.fromfile(str(DEMO))
+    cfg.merge_from_dict({
+        'model.backbone.backbone.base_channels': 8,
+        'model.backbone.backbone.stem_channels': 8,
+        'model.neck.in_channels': 64,
+        'model.neck.reduce_channels': 16,
+        'model.neck.out_channels': 8,
+        'model.head.in_channels': 8,
+        'model.head.num_classes': 4,
+        'test_dataloader.dataset.data_root': root,
+        'test_dataloader.batch_size': 3,
+        'test_dataloader.num_workers': 0,
+    })
+    model = init_model(cfg)
+    ckpt = base / 'model.pth'
+    with torch.no_grad():  # make the weights differ from a fresh init
+        for p in model.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    return cfg, ckpt, root
+
+
+def test_init_model_loads_checkpoint_in_eval_mode(setup):
+    cfg, ckpt, _ = setup
+    model = init_model(cfg, str(ckpt))
+    assert not model.training
+    saved = torch.load(ckpt, weights_only=True)['state_dict']
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+    assert model.cfg.model.head.num_classes == 4
+    blanked = init_model(
+        cfg, str(ckpt),
+        cfg_options={'model.test_cfg.blank_modalities': ['TI']})
+    assert blanked.blank_indices == [2]
+
+
+def test_dataloader_and_triplets_give_the_same_features(setup):
+    cfg, ckpt, root = setup
+    model = init_model(cfg, str(ckpt))
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    from_loader = extract_features(model, loader)
+    n = 2 * 2  # test ids x cameras
+    assert from_loader['feats'].shape == (n, 3 * 4 * 8)
+    assert from_loader['pids'].shape == (n, )
+    assert from_loader['is_query'].all()
+
+    paths = from_loader['img_paths']
+    from_paths = extract_features(model, paths, batch_size=2)
+    np.testing.assert_allclose(from_paths['feats'], from_loader['feats'],
+                               rtol=1e-5, atol=1e-6)
+    # bare images have no ids; their paths are kept
+    assert set(from_paths) == {'feats', 'img_paths'}
+    assert from_paths['img_paths'] == paths
+
+    arrays = [[cv2.imread(p)[..., ::-1].copy() for p in triplet]
+              for triplet in paths]
+    from_arrays = extract_features(model, arrays)
+    np.testing.assert_allclose(from_arrays['feats'], from_loader['feats'],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_extract_features_checks_the_number_of_images(setup):
+    cfg, ckpt, root = setup
+    model = init_model(cfg, str(ckpt))
+    with pytest.raises(ValueError, match='item 0 has 2 images, the model '
+                       'expects 3'):
+        extract_features(model, [['a.jpg', 'b.jpg']])
+    with pytest.raises(ValueError, match='no images'):
+        extract_features(model, [])
+
+
+def _sample(feat, pid, camid, **extra):
+    s = DataSample(metainfo=dict(pid=pid, camid=camid, is_query=True,
+                                 is_gallery=False, **extra))
+    s.pred_feature = torch.tensor(feat)
+    return s
+
+
+def test_collect_features_stacks_rows_and_metadata():
+    out = collect_features([
+        _sample([1., 2.], 5, 0, sceneid=3),
+        _sample([3., 4.], 6, 1, sceneid=4).to_dict()
+    ])
+    np.testing.assert_array_equal(out['feats'], [[1, 2], [3, 4]])
+    assert out['feats'].dtype == np.float32
+    assert out['pids'].tolist() == [5, 6]
+    assert out['camids'].tolist() == [0, 1]
+    assert out['sceneids'].tolist() == [3, 4]
+    assert out['is_query'].dtype == bool
+    # a key only some samples have is left out
+    out = collect_features(
+        [_sample([1.], 5, 0, sceneid=3),
+         _sample([2.], 5, 0)])
+    assert 'sceneids' not in out
+    with pytest.raises(ValueError, match='different sizes'):
+        collect_features([_sample([1.], 5, 0), _sample([1., 2.], 5, 0)])
+    with pytest.raises(KeyError, match='pred_feature'):
+        collect_features([DataSample()])
+
+
+def test_dump_metric_writes_the_feature_set(tmp_path):
+    out = tmp_path / 'sub' / 'f.pkl'
+    metric = DumpReIDFeatures(str(out))
+    metric.process({}, [_sample([1., 0.], 1, 0).to_dict()])
+    metric.process({}, [_sample([0., 1.], 2, 1).to_dict()])
+    assert metric.evaluate(2) == {}
+    with open(out, 'rb') as f:
+        d = pickle.load(f)
+    assert d['pids'].tolist() == [1, 2]
+    with pytest.raises(ValueError, match='must end with .pkl'):
+        DumpReIDFeatures(str(tmp_path / 'f.json'))
