@@ -48,8 +48,8 @@ val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=0.01))
-param_scheduler = dict(milestones=[9])
-train_cfg = dict(max_epochs=12, val_interval=3)
+param_scheduler = dict(milestones=[6])
+train_cfg = dict(max_epochs=8, val_interval=2)
 
 default_hooks = dict(logger=dict(interval=10))
 log_processor = dict(window_size=10)

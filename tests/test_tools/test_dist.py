@@ -34,13 +34,22 @@ def test_dist_train_then_single_process_test_agree(tools, tiny_config,
     for key in KEYS:
         assert vals[0][key] == pytest.approx(single[key], abs=1e-4), key
 
-    # and dist_test.sh with 2 processes gives the same numbers again
+
+
+def test_dist_test_equals_logged_single_process_metrics(tools, tiny_config,
+                                                        trained_run,
+                                                        tmp_path):
+    """dist_test.sh (2 processes, uneven shards: 16 samples in batches of
+    8) reproduces the validation of the single-process training run."""
+    logged = tools.read_val_metrics(trained_run)[-1]
+    assert logged['step'] == 2
+    env = tools.env()
     env['PORT'] = str(tools.free_port())
-    out2 = tmp_path / 'dist.json'
+    out = tmp_path / 'dist.json'
     tools.run([
-        'bash', 'tools/dist_test.sh', tiny_config, ckpt, '2', '--work-dir',
-        tmp_path / 't2', '--out', out2
+        'bash', 'tools/dist_test.sh', tiny_config, trained_run /
+        'epoch_2.pth', '2', '--work-dir', tmp_path / 'w', '--out', out
     ], env=env, timeout=300)
-    dist = json.loads(out2.read_text())
+    dist = json.loads(out.read_text())
     for key in KEYS:
-        assert dist[key] == pytest.approx(single[key], abs=1e-4), key
+        assert dist[key] == pytest.approx(logged[key], abs=1e-4), key

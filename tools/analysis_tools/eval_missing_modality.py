@@ -145,9 +145,9 @@ def main(argv=None) -> List[dict]:
 
     if runner.rank == 0:
         table = format_table(rows)
+        # The runner's logger prints to the console and to the log file.
         runner.logger.info('Missing-modality evaluation of '
                            f'{args.checkpoint}:\n{table}')
-        print(table)
         if args.out:
             mmengine.dump(rows, args.out, indent=2)
     return rows
