@@ -15,7 +15,7 @@ set is a dict of NumPy arrays, one row per sample in dataset order:
 :class:`DumpReIDFeatures`; :func:`mmieee.apis.extract_features` returns it.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import mmengine
 import numpy as np

@@ -8,7 +8,8 @@ before creating the process group, and its default model wrapper passes
 ``device_ids=[local_rank]`` to DistributedDataParallel; both fail on a CPU
 machine. When there is no GPU we create the (gloo) process group ourselves
 from the launcher's environment variables — mmengine then sees an initialised
-group and skips ``init_dist`` — and ask for the DDP wrapper without device ids.
+group and skips ``init_dist`` — and ask for the DDP wrapper without device
+ids.
 With a GPU nothing is changed and mmengine does the usual NCCL set-up.
 """
 import datetime

@@ -45,7 +45,8 @@ def epoch_seed(seed: int, epoch: int) -> int:
         int: A seed in ``[0, 2**32)``, distinct for distinct ``(seed, epoch)``
         with overwhelming probability.
     """
-    return int(np.random.SeedSequence([seed % 2**32, epoch]).generate_state(1)[0])
+    sequence = np.random.SeedSequence([seed % 2**32, epoch])
+    return int(sequence.generate_state(1)[0])
 
 
 @HOOKS.register_module()
