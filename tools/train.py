@@ -39,7 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume training: from CKPT if given, else from the latest '
         'checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='mixed-precision training')
+        '--amp',
+        action='store_true',
+        help='mixed-precision training (needs a GPU)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
