@@ -74,16 +74,6 @@ def missing_scenarios(modalities: Sequence[str]) -> List[Tuple[str, ...]]:
     return scenarios
 
 
-def set_missing(model, missing: Sequence[str]) -> None:
-    """Blank ``missing`` in ``model``'s predict/tensor modes.
-
-    Mirrors what ``MultiModalReID(test_cfg=dict(blank_modalities=...))``
-    sets up at construction, so a built model can switch scenarios.
-    """
-    model.test_cfg['blank_modalities'] = list(missing)
-    model.blank_indices = sorted(model.modalities.index(m) for m in missing)
-
-
 def format_table(rows: List[dict]) -> str:
     """Plain-text table: missing, present, mAP, R1, R5, R10 (percent)."""
     header = ('Missing', 'Present') + COLUMNS
@@ -132,7 +122,7 @@ def main(argv=None) -> List[dict]:
     runner.load_or_resume()
     rows = []
     for missing in missing_scenarios(modalities):
-        set_missing(model, missing)
+        model.set_blank_modalities(missing)
         runner.logger.info(f'Missing modalities: {list(missing) or "none"}')
         metrics = runner.test_loop.run()
         rows.append(
@@ -140,7 +130,7 @@ def main(argv=None) -> List[dict]:
                 missing=list(missing),
                 present=[m for m in modalities if m not in missing],
                 metrics={k: float(v) for k, v in metrics.items()}))
-    set_missing(model, ())
+    model.set_blank_modalities(())
     runner.call_hook('after_run')
 
     if runner.rank == 0:

@@ -98,8 +98,24 @@ class MultiModalReID(BaseModel):
         if unknown:
             raise ValueError(f'MultiModalReID: unknown test_cfg keys '
                              f'{sorted(unknown)}; known: {_TEST_CFG_KEYS}')
-        self.blank_indices = self._resolve_blank(
-            self.test_cfg.get('blank_modalities') or ())
+        self.set_blank_modalities(self.test_cfg.get('blank_modalities') or ())
+
+    def set_blank_modalities(
+            self, blank: Union[str, int, Sequence[Union[str, int]]]) -> None:
+        """Choose the modalities zeroed in predict/tensor mode.
+
+        Args:
+            blank (str | int | Sequence): Modality names (from
+                ``modalities``) or indices; empty for none.
+
+        Raises:
+            ValueError: An unknown name (the message lists the available
+                ones) or an out-of-range index.
+        """
+        self.blank_indices = self._resolve_blank(blank)
+        self.test_cfg['blank_modalities'] = [
+            self.modalities[i] for i in self.blank_indices
+        ]
 
     def _resolve_blank(self, blank: Union[str, int, Sequence]) -> List[int]:
         if isinstance(blank, (str, int)):

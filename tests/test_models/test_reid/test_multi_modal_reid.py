@@ -233,3 +233,22 @@ def test_full_size_official_parameter_count():
     assert 'neck.cim.channel_attentions.0.reduce.conv.weight' in keys
     assert model.neck.cim.channel_attentions[0].reduce.conv.weight.shape \
         == (128, 2048, 1, 1)
+
+
+def test_set_blank_modalities_switches_scenarios_on_a_built_model():
+    model = MODELS.build(tiny_cfg()).eval()
+    inputs, samples = _batch()
+    with torch.no_grad():
+        full = model(inputs, mode='tensor')
+        model.set_blank_modalities(['TI'])
+        assert model.blank_indices == [2]
+        assert model.test_cfg['blank_modalities'] == ['TI']
+        no_ti = model(inputs, mode='tensor')
+        zeroed = inputs.clone()
+        zeroed[:, 2] = 0
+        model.set_blank_modalities(())
+        torch.testing.assert_close(no_ti, model(zeroed, mode='tensor'))
+        torch.testing.assert_close(full, model(inputs, mode='tensor'))
+    assert not torch.allclose(full, no_ti)
+    with pytest.raises(ValueError, match="'IR'"):
+        model.set_blank_modalities(['IR'])
