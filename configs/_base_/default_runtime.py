@@ -33,6 +33,9 @@ custom_hooks = [
     # all ranks after each epoch, so that validation on every rank and the
     # saved checkpoint (rank 0's) use the same statistics. No-op otherwise.
     dict(type='SyncBuffersHook'),
+    # Stops at once when the training set has more identities than
+    # model.head.num_classes (warns when fewer).
+    dict(type='NumClassesCheckHook'),
 ]
 
 env_cfg = dict(
