@@ -1,9 +1,12 @@
 # Copyright (c) mmieee contributors.
+from .base_metric_loss import (BaseMetricLoss, modality_centers,
+                               modality_pair_distances)
 from .center_loss import CenterLoss
 from .hetero_center_loss import HeteroCenterLoss
 from .multi_modal_margin_loss import MultiModalMarginLoss
 from .triplet_loss import TripletLoss
 
 __all__ = [
+    'BaseMetricLoss', 'modality_centers', 'modality_pair_distances',
     'CenterLoss', 'HeteroCenterLoss', 'MultiModalMarginLoss', 'TripletLoss'
 ]

@@ -29,10 +29,11 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmieee.registry import MODELS
+from .base_metric_loss import BaseMetricLoss
 
 
 @MODELS.register_module()
-class CenterLoss(nn.Module):
+class CenterLoss(BaseMetricLoss):
     """Center loss with learnable class centres.
 
     ``loss = loss_weight * reduce_i(0.5 * ||x_i - c_{y_i}||^2)``, where
@@ -62,7 +63,7 @@ class CenterLoss(nn.Module):
                  reduction: str = 'mean',
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_center') -> None:
-        super().__init__()
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
         if num_classes < 1 or feat_dim < 1:
             raise ValueError(
                 f'CenterLoss: num_classes and feat_dim must be positive, '
@@ -70,21 +71,11 @@ class CenterLoss(nn.Module):
         if reduction not in ('mean', 'sum'):
             raise ValueError(f'CenterLoss: reduction must be "mean" or '
                              f'"sum", got {reduction!r}.')
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f'CenterLoss: loss_name must start with '
-                             f'"loss_", got {loss_name!r}.')
         self.num_classes = num_classes
         self.feat_dim = feat_dim
         self.reduction = reduction
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
         # Random init, as in Wen et al.'s and the Re-ID reference code.
         self.centers = nn.Parameter(torch.randn(num_classes, feat_dim))
-
-    @property
-    def loss_name(self) -> str:
-        """str: Key of this loss in the loss dict."""
-        return self._loss_name
 
     def forward(self, feats: Tensor, labels: Tensor) -> Tensor:
         """Compute the loss.

@@ -16,35 +16,17 @@ The centres are built as for the IEEE paper's 3M loss (Eq. 6), which instead
 drives the pair distances towards a margin (``|margin - d|``) and takes the
 max over pairs; HC only pulls the centres together.
 """
-import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from mmieee.registry import MODELS
-
-
-def modality_centers(feats: Tensor, labels: Tensor) -> Tensor:
-    """Per-identity, per-modality mean features (grouped by label value).
-
-    Args:
-        feats (Tensor): Features, shape (B, M, D).
-        labels (Tensor): Labels, shape (B,).
-
-    Returns:
-        Tensor: Centres, shape (U, M, D), U = number of distinct labels, in
-        ascending label order.
-    """
-    _, inverse = torch.unique(labels, sorted=True, return_inverse=True)
-    num_ids = int(inverse.max()) + 1
-    sums = feats.new_zeros((num_ids, ) + tuple(feats.shape[1:]))
-    sums = sums.index_add(0, inverse, feats)
-    counts = torch.bincount(inverse, minlength=num_ids).to(feats.dtype)
-    return sums / counts[:, None, None]
+from .base_metric_loss import (DISTANCES, REDUCTIONS, BaseMetricLoss,
+                               check_choice, modality_centers,
+                               modality_pair_distances)
 
 
 @MODELS.register_module()
-class HeteroCenterLoss(nn.Module):
+class HeteroCenterLoss(BaseMetricLoss):
     """Hetero-center loss between the modality centres of each identity.
 
     Args:
@@ -71,27 +53,13 @@ class HeteroCenterLoss(nn.Module):
                  normalize: bool = False,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_hc') -> None:
-        super().__init__()
-        if distance not in ('squared_l2', 'l2'):
-            raise ValueError(f'HeteroCenterLoss: distance must be '
-                             f'"squared_l2" or "l2", got {distance!r}.')
-        if reduction not in ('sum', 'mean'):
-            raise ValueError(f'HeteroCenterLoss: reduction must be "sum" or '
-                             f'"mean", got {reduction!r}.')
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f'HeteroCenterLoss: loss_name must start with '
-                             f'"loss_", got {loss_name!r}.')
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
+        check_choice(type(self).__name__, 'distance', distance, DISTANCES)
+        check_choice(type(self).__name__, 'reduction', reduction, REDUCTIONS)
         self.margin = margin
         self.distance = distance
         self.reduction = reduction
         self.normalize = normalize
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        """str: Key of this loss in the loss dict."""
-        return self._loss_name
 
     def forward(self, feats: Tensor, labels: Tensor) -> Tensor:
         """Compute the loss.
@@ -103,26 +71,13 @@ class HeteroCenterLoss(nn.Module):
         Returns:
             Tensor: Scalar loss, multiplied by ``loss_weight``.
         """
-        if feats.dim() != 3 or feats.size(1) < 2:
-            raise ValueError(
-                f'HeteroCenterLoss expects per-modality features of shape '
-                f'(B, M, D) with M >= 2, got shape {tuple(feats.shape)}.')
-        if labels.dim() != 1 or labels.numel() != feats.size(0):
-            raise ValueError(
-                f'HeteroCenterLoss expects labels of shape ({feats.size(0)},)'
-                f', got shape {tuple(labels.shape)}.')
+        labels = self.check_modality_inputs(feats, labels)
         if feats.size(0) == 0:
             return feats.sum() * 0.0
         if self.normalize:
             feats = F.normalize(feats, p=2, dim=2)
         centers = modality_centers(feats, labels)  # (U, M, D)
-        pairs = torch.combinations(
-            torch.arange(feats.size(1), device=feats.device), r=2)
-        diff = centers[:, pairs[:, 0]] - centers[:, pairs[:, 1]]  # (U,Q,D)
-        dist = diff.pow(2).sum(dim=2)
-        if self.distance == 'l2':
-            # clamp: finite gradient when two centres coincide
-            dist = dist.clamp(min=1e-12).sqrt()
+        dist = modality_pair_distances(centers, self.distance)  # (U, pairs)
         per_id = F.relu(dist - self.margin).sum(dim=1)  # (U,)
         loss = per_id.sum() if self.reduction == 'sum' else per_id.mean()
         return self.loss_weight * loss

@@ -14,18 +14,17 @@ released code uses the squared L2 distance (``MSELoss(reduction='sum')``) and
 sums over identities -- the defaults here. Samples are grouped by label
 value, so any batch order (and identities seen once) is handled.
 """
-import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor
 
 from mmieee.registry import MODELS
-
-_DISTANCES = ('l2', 'squared_l2')
-_REDUCTIONS = ('sum', 'mean')
+from .base_metric_loss import (DISTANCES, REDUCTIONS, BaseMetricLoss,
+                               check_choice, modality_centers,
+                               modality_pair_distances)
 
 
 @MODELS.register_module()
-class MultiModalMarginLoss(nn.Module):
+class MultiModalMarginLoss(BaseMetricLoss):
     """3M loss on per-modality features.
 
     Metric-loss interface: ``input_level = 'modality'``, so the head passes
@@ -54,31 +53,15 @@ class MultiModalMarginLoss(nn.Module):
                  normalize: bool = True,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_3m') -> None:
-        super().__init__()
-        if distance not in _DISTANCES:
-            raise ValueError(f'MultiModalMarginLoss: distance must be one of '
-                             f'{_DISTANCES}, got {distance!r}')
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f'MultiModalMarginLoss: reduction must be one '
-                             f'of {_REDUCTIONS}, got {reduction!r}')
-        if not loss_name.startswith('loss_'):
-            raise ValueError('MultiModalMarginLoss: loss_name must start with '
-                             f'"loss_" (mmengine sums only those), got '
-                             f'{loss_name!r}')
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
+        check_choice(type(self).__name__, 'distance', distance, DISTANCES)
+        check_choice(type(self).__name__, 'reduction', reduction, REDUCTIONS)
         self.margin = margin
         self.distance = distance
         self.reduction = reduction
         self.normalize = normalize
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
-    @property
-    def loss_name(self) -> str:
-        """str: Key of this loss in the head's loss dict."""
-        return self._loss_name
-
-    def forward(self, feats: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: Tensor, labels: Tensor) -> Tensor:
         """Compute the 3M loss.
 
         Args:
@@ -88,33 +71,11 @@ class MultiModalMarginLoss(nn.Module):
         Returns:
             Tensor: Scalar loss (already multiplied by ``loss_weight``).
         """
-        if feats.dim() != 3 or feats.size(1) < 2:
-            raise ValueError('MultiModalMarginLoss expects features of shape '
-                             '(B, M, D) with M >= 2, got '
-                             f'{tuple(feats.shape)}')
-        labels = labels.reshape(-1)
-        if labels.numel() != feats.size(0):
-            raise ValueError(f'MultiModalMarginLoss: {labels.numel()} labels '
-                             f'for {feats.size(0)} samples')
+        labels = self.check_modality_inputs(feats, labels)
         if self.normalize:
             feats = F.normalize(feats, p=2, dim=-1)
-        # Centres per identity: scatter-add the samples of each label value.
-        _, inverse, counts = torch.unique(
-            labels, return_inverse=True, return_counts=True)
-        num_ids = counts.numel()
-        sums = feats.new_zeros((num_ids, ) + feats.shape[1:])
-        sums.index_add_(0, inverse, feats)
-        centres = sums / counts.to(feats.dtype).view(-1, 1, 1)  # (U, M, D)
-
-        num_modalities = feats.size(1)
-        deviations = []
-        for j in range(num_modalities):
-            for k in range(j + 1, num_modalities):
-                dist = (centres[:, j] - centres[:, k]).pow(2).sum(-1)
-                if self.distance == 'l2':
-                    # clamp: sqrt has an infinite gradient at 0.
-                    dist = dist.clamp_min(1e-12).sqrt()
-                deviations.append((self.margin - dist).abs())
-        per_id = torch.stack(deviations, dim=1).amax(dim=1)  # (U,)
+        centres = modality_centers(feats, labels)  # (U, M, D)
+        dist = modality_pair_distances(centres, self.distance)  # (U, pairs)
+        per_id = (self.margin - dist).abs().amax(dim=1)  # (U,)
         loss = per_id.sum() if self.reduction == 'sum' else per_id.mean()
         return self.loss_weight * loss

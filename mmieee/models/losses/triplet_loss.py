@@ -14,11 +14,11 @@ triplet loss with this interface.
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from mmieee.registry import MODELS
+from .base_metric_loss import BaseMetricLoss
 
 
 def pairwise_euclidean(feats: Tensor, eps: float = 1e-12) -> Tensor:
@@ -38,7 +38,7 @@ def pairwise_euclidean(feats: Tensor, eps: float = 1e-12) -> Tensor:
 
 
 @MODELS.register_module()
-class TripletLoss(nn.Module):
+class TripletLoss(BaseMetricLoss):
     """Batch-hard triplet loss on the fused feature.
 
     For every anchor ``a`` of the batch, the hardest positive is the farthest
@@ -69,23 +69,13 @@ class TripletLoss(nn.Module):
                  normalize: bool = False,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_triplet') -> None:
-        super().__init__()
+        super().__init__(loss_weight=loss_weight, loss_name=loss_name)
         if margin is not None and margin < 0:
             raise ValueError(
                 f'TripletLoss: margin must be >= 0 or None (soft margin), '
                 f'got {margin}.')
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f'TripletLoss: loss_name must start with '
-                             f'"loss_", got {loss_name!r}.')
         self.margin = margin
         self.normalize = normalize
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        """str: Key of this loss in the loss dict."""
-        return self._loss_name
 
     def forward(self, feats: Tensor, labels: Tensor) -> Tensor:
         """Compute the loss.
