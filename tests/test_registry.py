@@ -23,3 +23,38 @@ def test_registries_are_children_of_mmengine():
     assert MODELS.scope == 'mmieee'
     assert MODELS.parent is not None and MODELS.parent.scope == 'mmengine'
     assert TRANSFORMS.parent.scope == 'mmengine'
+
+
+def test_config_scope_builds_without_manual_imports():
+    """A fresh process that imports only the top-level package builds every
+    kind of mmieee module by name: the registries import their locations."""
+    import subprocess
+    import sys
+    code = '\n'.join([
+        'import sys, mmieee',
+        'from mmengine.registry import (HOOKS, METRICS, MODELS, TRANSFORMS,',
+        '    init_default_scope)',
+        "assert 'mmieee.models' not in sys.modules",
+        "init_default_scope('mmieee')",
+        "MODELS.build(dict(type='MultiModalMarginLoss'))",
+        "TRANSFORMS.build(dict(type='PackMultiModalReIDInputs'))",
+        "METRICS.build(dict(type='ReIDMetric'))",
+        "HOOKS.build(dict(type='NumClassesCheckHook'))",
+        'from mmieee import registry',
+        "assert registry.DATASETS.get('RGBNT201') is not None",
+        "assert registry.DATA_SAMPLERS.get('IdentityBalancedSampler')",
+        "print('built')",
+    ])
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'built' in out.stdout
+
+
+def test_register_all_modules_sets_scope():
+    from mmieee.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    assert DefaultScope.get_current_instance().scope_name == 'mmieee'
+    assert MODELS.get('IEEENeck') is not None
