@@ -17,7 +17,7 @@ import os
 import os.path as osp
 import sys
 
-import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
+import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS

@@ -13,7 +13,7 @@ import os
 import os.path as osp
 import sys
 
-import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
+import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner

@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmieee.registry import MODELS
+
 from .features import collect_features
 
 ImageTriplet = Sequence[Union[str, np.ndarray]]

@@ -23,8 +23,8 @@ split), and dataset-specific extras (``modality_slices`` for RGBNT100).
 import os
 import os.path as osp
 import re
-from typing import (Callable, Dict, List, Mapping, Optional, Sequence,
-                    Tuple, Union)
+from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 from mmengine.dataset import BaseDataset

@@ -4,6 +4,7 @@ data contract; issue 2 item 4)."""
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from mmieee.registry import DATASETS
+
 from .base_multimodal_dataset import BaseMultiModalReIDDataset, SplitFolder
 
 

@@ -2,6 +2,7 @@
 """Market1501-MM: the multi-modal Market1501 built by the IEEE paper
 (§ Dataset and Evaluation Protocols; DESIGN §6)."""
 from mmieee.registry import DATASETS
+
 from .base_multimodal_dataset import BaseMultiModalReIDDataset
 
 

@@ -6,6 +6,7 @@ import os.path as osp
 from typing import List
 
 from mmieee.registry import DATASETS
+
 from .base_multimodal_dataset import BaseMultiModalReIDDataset, list_images
 
 

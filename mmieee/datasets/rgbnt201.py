@@ -2,6 +2,7 @@
 """RGBNT201 multi-modal person Re-ID dataset (DESIGN §6; Zheng et al., AAAI
 2021, used in the IEEE paper's Table 1-3)."""
 from mmieee.registry import DATASETS
+
 from .base_multimodal_dataset import BaseMultiModalReIDDataset
 
 

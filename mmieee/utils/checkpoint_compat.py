@@ -29,6 +29,7 @@ TRUST_ENV = 'MMIEEE_TRUST_CHECKPOINTS'
 def _safe_globals() -> list:
     """The non-tensor types found in checkpoints written by mmengine."""
     from mmengine.logging.history_buffer import HistoryBuffer
+
     # HistoryBuffer pickles its statistics methods as bound methods, which
     # pickle spells ``getattr(buffer, 'min')``. The safe unpickler still only
     # *calls* allow-listed callables, so ``getattr`` can fetch but not run.
@@ -56,8 +57,9 @@ def load_local_checkpoint(filename: str, map_location=None):
 
     Raises:
         FileNotFoundError: If ``filename`` is not a file.
-        pickle.UnpicklingError: If the file holds a type outside the allow-list
-            (message names the file, the type and ``MMIEEE_TRUST_CHECKPOINTS``).
+        pickle.UnpicklingError: If the file holds a type outside the
+            allow-list (the message names the file, the type and
+            ``MMIEEE_TRUST_CHECKPOINTS``).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):

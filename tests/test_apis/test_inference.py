@@ -12,8 +12,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
-from mmieee.apis import (DumpReIDFeatures, collect_features,
-                         extract_features, init_model)
+from mmieee.apis import (DumpReIDFeatures, collect_features, extract_features,
+                         init_model)
 from mmieee.datasets.synthetic import generate_synthetic_rgbnt201
 
 DEMO = Path(__file__).resolve().parents[2] / 'configs' / 'ieee' / \

@@ -2,7 +2,7 @@
 """Shared behaviour of BaseMultiModalReIDDataset (through RGBNT201)."""
 import pytest
 
-from mmieee.datasets import BaseMultiModalReIDDataset, RGBNT201
+from mmieee.datasets import RGBNT201, BaseMultiModalReIDDataset
 from mmieee.registry import DATASETS
 
 NAMES = ['000003_cam1_0_00.jpg', '000003_cam2_0_00.jpg',

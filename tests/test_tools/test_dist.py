@@ -35,7 +35,6 @@ def test_dist_train_then_single_process_test_agree(tools, tiny_config,
         assert vals[0][key] == pytest.approx(single[key], abs=1e-4), key
 
 
-
 def test_dist_test_equals_logged_single_process_metrics(tools, tiny_config,
                                                         trained_run,
                                                         tmp_path):

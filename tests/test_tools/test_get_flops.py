@@ -12,8 +12,8 @@ import re
 
 import pytest
 import torch
-from mmengine.config import Config
 import torch.nn.functional as F
+from mmengine.config import Config
 from torch.overrides import TorchFunctionMode
 
 import mmieee  # noqa: F401  (compat shims before mmpretrain)

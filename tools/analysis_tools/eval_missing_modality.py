@@ -20,13 +20,13 @@ import os.path as osp
 import sys
 from typing import List, Sequence, Tuple
 
-import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
 from mmieee.engine import (DatasetNotFoundError, check_data_roots,
                            merge_cfg_options, setup_distributed)
 

@@ -19,6 +19,7 @@ from mmpretrain.datasets.transforms import (ColorJitter, RandomCrop,
                                             ResizeEdge)
 
 from mmieee.registry import TRANSFORMS
+
 from .apply_to_modalities import ApplyToModalities
 from .formatting import PackMultiModalReIDInputs
 from .loading import LoadMultiModalImages

@@ -42,7 +42,6 @@ queries use ``math.fsum`` (exactly rounded, order independent). So any
 chunking of the same distances gives bit-identical results.
 """
 import math
-import warnings
 from typing import Callable, Dict, Optional, Union
 
 import numpy as np

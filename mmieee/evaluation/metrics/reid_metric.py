@@ -27,6 +27,7 @@ from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
 from mmieee.registry import METRICS
+
 from ..functional import evaluate_features, evaluate_rows
 from ..functional.re_ranking import KReciprocalReRanking
 

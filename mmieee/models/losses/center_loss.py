@@ -29,6 +29,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmieee.registry import MODELS
+
 from .base_metric_loss import BaseMetricLoss
 
 

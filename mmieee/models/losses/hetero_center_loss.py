@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmieee.registry import MODELS
+
 from .base_metric_loss import (DISTANCES, REDUCTIONS, BaseMetricLoss,
                                check_choice, modality_centers,
                                modality_pair_distances)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmieee.registry import MODELS
+
 from .base_metric_loss import BaseMetricLoss
 
 

@@ -21,6 +21,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule, ModuleList
 
 from mmieee.registry import MODELS
+
 from .channel_attention import ChannelAttention
 
 

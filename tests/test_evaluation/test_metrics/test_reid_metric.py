@@ -9,7 +9,7 @@ import torch
 from mmpretrain.structures import DataSample
 
 from mmieee.evaluation.functional import (compute_distance, evaluate_rank,
-                                          evaluate_rows, re_ranking)
+                                          re_ranking)
 from mmieee.evaluation.metrics import ReIDMetric
 from mmieee.registry import METRICS
 
