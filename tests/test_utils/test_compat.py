@@ -60,3 +60,18 @@ def test_version_check_names_package(monkeypatch):
     monkeypatch.setattr(mmieee, '_installed_version', lambda name: '0.0.1')
     with pytest.raises(ImportError, match='mmengine'):
         mmieee._check_dependencies()
+
+
+class _CallsWhatGetattrFetched:
+    """Fetches a method through the allow-listed ``getattr`` and calls it."""
+
+    def __reduce__(self):
+        return (getattr(np.dtype, 'mro'), ())
+
+
+def test_allowed_getattr_cannot_be_used_to_call_code(tmp_path, monkeypatch):
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'x': _CallsWhatGetattrFetched()}, path)
+    monkeypatch.delenv(checkpoint_compat.TRUST_ENV, raising=False)
+    with pytest.raises(pickle.UnpicklingError, match='sneaky.pth'):
+        CheckpointLoader.load_checkpoint(str(path))
