@@ -9,7 +9,7 @@
 JSON; ``--dump`` writes a pickle with the test features and their ids:
 ``feats`` (N, D) float32 array, ``pids``, ``camids``, ``sceneids`` (when the
 dataset has scenes), ``is_query``, ``is_gallery`` (N,) arrays and
-``img_paths`` (see :func:`mmieee.apis.collect_features`).
+``img_paths`` (see :func:`mmieee.evaluation.collect_features`).
 Multi-GPU / multi-process: ``bash tools/dist_test.sh CONFIG CKPT N [args]``.
 """
 import argparse
@@ -23,9 +23,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmieee.apis import DumpReIDFeatures
 from mmieee.engine import (DatasetNotFoundError, check_data_roots,
                            merge_cfg_options, setup_distributed)
+from mmieee.evaluation import DumpReIDFeatures
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,5 +1,6 @@
 # Copyright (c) mmieee contributors.
-from .features import DumpReIDFeatures, collect_features
+from mmieee.evaluation.metrics import DumpReIDFeatures, collect_features
+
 from .inference import extract_features, init_model
 
 __all__ = [

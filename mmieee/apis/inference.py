@@ -22,9 +22,8 @@ from mmengine.dataset import Compose, default_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from mmieee.evaluation.metrics import collect_features
 from mmieee.registry import MODELS
-
-from .features import collect_features
 
 ImageTriplet = Sequence[Union[str, np.ndarray]]
 

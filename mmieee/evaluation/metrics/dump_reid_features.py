@@ -1,8 +1,11 @@
 # Copyright (c) mmieee contributors.
-"""Test features of a multi-modal Re-ID model in one plain structure.
+"""Dump the test features of a Re-ID model as one plain structure.
 
-DESIGN §2 ("apis: feature extraction for users' own scripts"). A feature
-set is a dict of NumPy arrays, one row per sample in dataset order:
+:class:`DumpReIDFeatures` is a pseudo-metric (as mmdet's ``DumpDetResults``)
+that ``tools/test.py --dump`` appends to the evaluator; users can add it to
+any ``test_evaluator``. :func:`collect_features` builds the structure, also
+for :func:`mmieee.apis.extract_features`. A feature set is a dict of NumPy
+arrays, one row per sample in dataset order:
 
 * ``feats``: (N, D) float32, the model's ``pred_feature`` (D = M·P·C,
   2304 for the full IEEE model);
@@ -10,9 +13,6 @@ set is a dict of NumPy arrays, one row per sample in dataset order:
   sample has one (MSVR310);
 * ``is_query``, ``is_gallery``: (N,) bool, when the samples carry them;
 * ``img_paths``: list of N lists of M paths, when known.
-
-``tools/test.py --dump`` writes this dict (pickle) through
-:class:`DumpReIDFeatures`; :func:`mmieee.apis.extract_features` returns it.
 """
 import os.path as osp
 from typing import Dict, List, Sequence
@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
+
+from mmieee.registry import METRICS
 
 #: Metadata copied from every sample when present: key in the data sample
 #: -> key of the feature set and its dtype (None: kept as a list).
@@ -86,12 +88,20 @@ def collect_features(samples: Sequence) -> Dict[str, object]:
     return out
 
 
+@METRICS.register_module()
 class DumpReIDFeatures(BaseMetric):
     """Pseudo-metric that writes the evaluated samples' feature set.
 
-    Append it to an evaluator (``tools/test.py --dump`` does) to save what
-    the Re-ID metric saw. Under DDP the rows are gathered from all ranks in
-    dataset order and written once, by rank 0. It reports no metric.
+    Append it to an evaluator to save what the Re-ID metric saw:
+    ``tools/test.py --dump`` does, and so does a config with::
+
+        test_evaluator = [
+            dict(type='ReIDMetric'),
+            dict(type='DumpReIDFeatures', out_file='feats.pkl'),
+        ]
+
+    Under DDP the rows are gathered from all ranks in dataset order and
+    written once, by rank 0. It reports no metric.
 
     Args:
         out_file (str): Destination, ``.pkl`` / ``.pickle``.
