@@ -7,6 +7,9 @@ cd "$ROOT"
 bash tools/install.sh
 VENV="${VENV:-$ROOT/.venv}"
 if [ "$VENV" != "none" ]; then PY="$VENV/bin/python"; else PY="$(command -v python3)"; fi
+# Lint first: cheap, and a style slip should not wait for the slow tests.
+"$PY" -m flake8 mmieee tools tests configs
+"$PY" -m isort --check-only --diff mmieee tools tests
 # Two workers: CI has two cores; the suite uses tiny models and generated data.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exec "$PY" -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
