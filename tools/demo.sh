@@ -7,16 +7,16 @@
 #   bash tools/demo.sh            # ~3 minutes on 2 CPU cores after the install
 #
 # Environment: VENV (see tools/install.sh), DATA_DIR (default data/synthetic),
-# WORK_DIR (default work_dirs/ieee_r18_synthetic-demo).
+# WORK_DIR (default work_dirs/ieee_r18_1xb16-8e_synthetic-demo).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash tools/install.sh
 VENV="${VENV:-$ROOT/.venv}"
 if [ "$VENV" != "none" ]; then PY="$VENV/bin/python"; else PY="$(command -v python3)"; fi
-CONFIG=configs/ieee/ieee_r18_synthetic-demo.py
+CONFIG=configs/ieee/ieee_r18_1xb16-8e_synthetic-demo.py
 DATA_DIR="${DATA_DIR:-data/synthetic}"
-WORK_DIR="${WORK_DIR:-work_dirs/ieee_r18_synthetic-demo}"
+WORK_DIR="${WORK_DIR:-work_dirs/ieee_r18_1xb16-8e_synthetic-demo}"
 DATA_OPTS="train_dataloader.dataset.data_root=$DATA_DIR/RGBNT201 \
 val_dataloader.dataset.data_root=$DATA_DIR/RGBNT201 \
 test_dataloader.dataset.data_root=$DATA_DIR/RGBNT201"

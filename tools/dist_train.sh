@@ -4,7 +4,7 @@
 #   bash tools/dist_train.sh CONFIG NPROC [train.py options]
 #
 # NPROC processes per node: one per GPU; on a machine without a GPU, NPROC
-# CPU processes talking over gloo (see mmieee/engine/distributed.py).
+# CPU processes talking over gloo (see mmieee/utils/distributed.py).
 # Several nodes: run it on each node with NNODES, NODE_RANK, MASTER_ADDR and
 # PORT set (defaults: 1 node, rank 0, 127.0.0.1, 29500). PYTHON picks the
 # interpreter (default: python).

@@ -23,9 +23,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmieee.engine import (DatasetNotFoundError, check_data_roots,
-                           merge_cfg_options, setup_distributed)
 from mmieee.evaluation import DumpReIDFeatures
+from mmieee.utils import (DatasetNotFoundError, check_data_roots,
+                          merge_cfg_options, setup_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -6,6 +6,4 @@ from .msvr310 import MSVR310  # noqa: F401
 from .rgbnt100 import RGBNT100  # noqa: F401
 from .rgbnt201 import RGBNT201  # noqa: F401
 from .samplers import *  # noqa: F401,F403
-from .synthetic import generate_synthetic_dataset  # noqa: F401
-from .synthetic import generate_synthetic_rgbnt201  # noqa: F401
 from .transforms import *  # noqa: F401,F403

@@ -1,6 +1,17 @@
 # Copyright (c) mmieee contributors.
+"""Environment shims and the helpers the command-line tools share.
+
+The two compat shims (torchvision, checkpoints) are applied by
+``import mmieee``; the rest is what ``tools/`` scripts call before and
+around mmengine's Runner: ``--cfg-options`` merging, the data-root check,
+the (CPU-capable) distributed set-up and ``register_all_modules``.
+"""
+from .cfg_options import merge_cfg_options
 from .checkpoint_compat import (load_local_checkpoint,
                                 patch_mmengine_checkpoint_loader)
+from .data_check import (DatasetNotFoundError, check_data_roots,
+                         iter_dataset_cfgs)
+from .distributed import init_cpu_process_group, setup_distributed
 from .setup_env import register_all_modules
 from .torchvision_compat import patch_torchvision_import
 
@@ -14,5 +25,7 @@ def apply_compat_shims() -> None:
 __all__ = [
     'apply_compat_shims', 'load_local_checkpoint',
     'patch_mmengine_checkpoint_loader', 'patch_torchvision_import',
-    'register_all_modules'
+    'register_all_modules', 'merge_cfg_options', 'DatasetNotFoundError',
+    'check_data_roots', 'iter_dataset_cfgs', 'init_cpu_process_group',
+    'setup_distributed'
 ]

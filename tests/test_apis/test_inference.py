@@ -11,17 +11,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmieee.apis import extract_features, init_model
-from mmieee.datasets.synthetic import generate_synthetic_rgbnt201
+from mmieee.testing.synthetic import generate_synthetic_dataset
 
 DEMO = Path(__file__).resolve().parents[2] / 'configs' / 'ieee' / \
-    'ieee_r18_synthetic-demo.py'
+    'ieee_r18_1xb16-8e_synthetic-demo.py'
 
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     """A tiny model config on a tiny synthetic set, and a checkpoint."""
     base = tmp_path_factory.mktemp('apis')
-    root = generate_synthetic_rgbnt201(
+    root = generate_synthetic_dataset(
         str(base), num_train_ids=4, num_test_ids=2, num_cameras=2,
         images_per_id_per_camera=1, height=64, width=32)['root']
     cfg = Config.fromfile(str(DEMO))

@@ -10,8 +10,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmieee.datasets.synthetic import generate_synthetic_rgbnt201
 from mmieee.registry import DATA_SAMPLERS, DATASETS, METRICS, MODELS
+from mmieee.testing.synthetic import generate_synthetic_dataset
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(
@@ -36,7 +36,7 @@ def trees(tmp_path_factory):
     base = tmp_path_factory.mktemp('layouts')
     roots = {}
     for layout in LAYOUT_OF.values():
-        info = generate_synthetic_rgbnt201(
+        info = generate_synthetic_dataset(
             str(base), num_train_ids=4, num_test_ids=2, num_cameras=2,
             images_per_id_per_camera=1, height=32, width=TILE_WIDTH,
             layout=layout)
@@ -101,7 +101,7 @@ def test_config_builds_model_datasets_sampler_metric(name, trees):
 def test_demo_config_runs_forward_and_loss(trees):
     """The demo model is small enough to run here: loss and feature size."""
     from mmengine.dataset import default_collate
-    cfg = load('ieee/ieee_r18_synthetic-demo.py')
+    cfg = load('ieee/ieee_r18_1xb16-8e_synthetic-demo.py')
     init_default_scope('mmieee')
     model = MODELS.build(copy.deepcopy(cfg.model))
     ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
@@ -120,14 +120,14 @@ def test_demo_config_runs_forward_and_loss(trees):
 
 def test_entry_config_is_the_official_recipe():
     assert load('ieee_rgbnt201.py').to_dict() == load(
-        'ieee/ieee_r50_61e_rgbnt201.py').to_dict()
-    assert load('ieee/ieee-ablation-d_r50_61e_rgbnt201.py').model == load(
-        'ieee/ieee_r50_61e_rgbnt201.py').model
+        'ieee/ieee_r50_1xb8-61e_rgbnt201.py').to_dict()
+    assert load('ieee/ieee-ablation-d_r50_1xb8-61e_rgbnt201.py').model == load(
+        'ieee/ieee_r50_1xb8-61e_rgbnt201.py').model
 
 
 def test_official_recipe_values():
     """DESIGN §4-5 (official code on RGBNT201)."""
-    cfg = load('ieee/ieee_r50_61e_rgbnt201.py')
+    cfg = load('ieee/ieee_r50_1xb8-61e_rgbnt201.py')
     m = cfg.model
     assert m.modalities == ('RGB', 'NI', 'TI')
     bb = m.backbone
@@ -168,14 +168,14 @@ def test_official_recipe_values():
 
 
 def test_variants_change_only_what_they_say():
-    base = load('ieee/ieee_r50_61e_rgbnt201.py')
-    paper = load('ieee/ieee-paper_r50_61e_rgbnt201.py')
+    base = load('ieee/ieee_r50_1xb8-61e_rgbnt201.py')
+    paper = load('ieee/ieee-paper_r50_1xb8-61e_rgbnt201.py')
     assert paper.model.neck.rem.variant == 'paper'
     assert paper.model.neck.global_source == 'cim'
     assert paper.model.head.metric_losses[0].distance == 'l2'
     assert paper.optim_wrapper == base.optim_wrapper
 
-    a, b, c = (load(f'ieee/ieee-ablation-{x}_r50_61e_rgbnt201.py').model
+    a, b, c = (load(f'ieee/ieee-ablation-{x}_r50_1xb8-61e_rgbnt201.py').model
                for x in 'abc')
     # Table 3: a = CE only; b = + CIM; c = + CIM + 3M; d = full
     assert (a.neck.cim, a.neck.rem, a.head.metric_losses) == (None, None, [])
@@ -185,7 +185,7 @@ def test_variants_change_only_what_they_say():
     assert c.head.metric_losses == base.model.head.metric_losses
 
     for name, mods in (('rgb-ti', ('RGB', 'TI')), ('rgb-ni', ('RGB', 'NI'))):
-        cfg = load(f'ieee/ieee_r50_61e_rgbnt201-{name}.py')
+        cfg = load(f'ieee/ieee_r50_1xb8-61e_rgbnt201-{name}.py')
         assert cfg.model.modalities == mods
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             assert cfg[key].dataset.modalities == mods

@@ -3,13 +3,14 @@ import os.path as osp
 
 import pytest
 
-from mmieee.datasets import Market1501MM, generate_synthetic_rgbnt201
+from mmieee.datasets import Market1501MM
+from mmieee.testing import generate_synthetic_dataset
 
 
 @pytest.fixture(scope='module')
 def root(tmp_path_factory):
     out = tmp_path_factory.mktemp('syn')
-    return generate_synthetic_rgbnt201(
+    return generate_synthetic_dataset(
         str(out), num_train_ids=4, num_test_ids=3, num_cameras=3,
         images_per_id_per_camera=2, height=16, width=8, seed=2,
         layout='market1501mm', num_junk=2, num_distractors=3)['root']

@@ -4,13 +4,14 @@ import os.path as osp
 
 import pytest
 
-from mmieee.datasets import MSVR310, generate_synthetic_rgbnt201
+from mmieee.datasets import MSVR310
+from mmieee.testing import generate_synthetic_dataset
 
 
 @pytest.fixture(scope='module')
 def root(tmp_path_factory):
     out = tmp_path_factory.mktemp('syn')
-    return generate_synthetic_rgbnt201(
+    return generate_synthetic_dataset(
         str(out), num_train_ids=3, num_test_ids=2, num_cameras=2,
         images_per_id_per_camera=3, height=16, width=8, seed=4,
         layout='msvr310')['root']

@@ -4,8 +4,9 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmieee.datasets import RGBNT100, generate_synthetic_rgbnt201
-from mmieee.datasets.synthetic import render_sample
+from mmieee.datasets import RGBNT100
+from mmieee.testing import generate_synthetic_dataset
+from mmieee.testing.synthetic import render_sample
 
 W = 8  # width of one modality in the synthetic files
 
@@ -13,7 +14,7 @@ W = 8  # width of one modality in the synthetic files
 @pytest.fixture(scope='module')
 def root(tmp_path_factory):
     out = tmp_path_factory.mktemp('syn')
-    return generate_synthetic_rgbnt201(
+    return generate_synthetic_dataset(
         str(out), num_train_ids=3, num_test_ids=2, num_cameras=3,
         images_per_id_per_camera=2, height=16, width=W, seed=3,
         layout='rgbnt100', ext='png')['root']

@@ -5,14 +5,15 @@ import re
 
 import pytest
 
-from mmieee.datasets import RGBNT201, generate_synthetic_rgbnt201
+from mmieee.datasets import RGBNT201
 from mmieee.registry import DATASETS
+from mmieee.testing import generate_synthetic_dataset
 
 
 @pytest.fixture(scope='module')
 def root(tmp_path_factory):
     out = tmp_path_factory.mktemp('syn')
-    info = generate_synthetic_rgbnt201(
+    info = generate_synthetic_dataset(
         str(out), num_train_ids=3, num_test_ids=2, num_cameras=2,
         images_per_id_per_camera=2, height=16, width=8, seed=1)
     return info['root']

@@ -21,7 +21,7 @@ import pytest
 from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = REPO / 'configs' / 'ieee' / 'ieee_r18_synthetic-demo.py'
+DEMO_CONFIG = REPO / 'configs' / 'ieee' / 'ieee_r18_1xb16-8e_synthetic-demo.py'
 NUM_TRAIN_IDS = 6
 NUM_TEST_IDS = 4
 
@@ -113,8 +113,8 @@ def tiny_config(shared_dir) -> Path:
     config = shared_dir / 'tiny_ieee.py'
     with FileLock(str(shared_dir / 'data.lock')):
         if not config.exists():
-            from mmieee.datasets.synthetic import generate_synthetic_rgbnt201
-            generate_synthetic_rgbnt201(
+            from mmieee.testing.synthetic import generate_synthetic_dataset
+            generate_synthetic_dataset(
                 str(shared_dir / 'data'),
                 num_train_ids=NUM_TRAIN_IDS,
                 num_test_ids=NUM_TEST_IDS,

@@ -27,8 +27,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
-from mmieee.engine import (DatasetNotFoundError, check_data_roots,
-                           merge_cfg_options, setup_distributed)
+from mmieee.utils import (DatasetNotFoundError, check_data_roots,
+                          merge_cfg_options, setup_distributed)
 
 COLUMNS = ('mAP', 'R1', 'R5', 'R10')
 

@@ -13,7 +13,7 @@ import time
 from typing import List, Optional
 
 import mmieee  # noqa: F401  (environment shims before mmpretrain imports)
-from mmieee.datasets.synthetic import LAYOUTS, generate_synthetic_rgbnt201
+from mmieee.testing.synthetic import LAYOUTS, generate_synthetic_dataset
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,7 +46,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
     try:
-        info = generate_synthetic_rgbnt201(
+        info = generate_synthetic_dataset(
             args.out_dir,
             num_train_ids=args.num_train_ids,
             num_test_ids=args.num_test_ids,

@@ -1,13 +1,14 @@
-# Synthetic RGBNT201-format data (mmieee.datasets.synthetic): cartoon persons
+# Synthetic RGBNT201-format data (mmieee.testing.synthetic): cartoon persons
 # rendered in RGB / NI / TI by several cameras, written by
 #   python tools/dataset_converters/generate_synthetic.py data/synthetic
 # into data/synthetic/RGBNT201/{train_171,test}/{RGB,NI,TI}/. Training and
 # test identities are disjoint, so the test mAP measures re-identification of
-# unseen ids. Images are 128x64; the pipeline resizes to `img_scale`.
+# unseen ids. Images are 128x64 (h x w); the pipeline resizes them to 64x32,
+# the input of the scaled-down demo model.
 _base_ = ['./rgbnt201.py']
 
 data_root = 'data/synthetic/RGBNT201'
-img_scale = (64, 128)  # (w, h), mmcv Resize convention
+img_scale = (32, 64)  # (w, h), mmcv Resize convention
 
 train_pipeline = [
     dict(type='LoadMultiModalImages'),

@@ -9,6 +9,9 @@
 # modalities), Euclidean distance.
 model = dict(
     type='MultiModalReID',
+    # The one place M is stated: the backbone, neck and head get
+    # num_modalities = len(modalities) from the model. Datasets must load the
+    # same modalities in the same order (checked on every batch).
     modalities=('RGB', 'NI', 'TI'),
     data_preprocessor=dict(
         type='MultiModalDataPreprocessor',
@@ -19,7 +22,6 @@ model = dict(
         to_rgb=False),
     backbone=dict(
         type='MultiStreamBackbone',
-        num_modalities=3,
         share_weights=False,
         backbone=dict(
             type='mmpretrain.ResNet',
@@ -32,7 +34,6 @@ model = dict(
                       checkpoint='torchvision://resnet50')),
     neck=dict(
         type='IEEENeck',
-        num_modalities=3,
         in_channels=2048,
         reduce_channels=768,
         out_channels=128,
@@ -43,7 +44,6 @@ model = dict(
     head=dict(
         type='IEEEHead',
         num_classes=171,
-        num_modalities=3,
         num_parts=6,
         in_channels=128,
         loss_ce=dict(

@@ -275,15 +275,19 @@ class RankAccumulator:
         self.inp[start:end] = inp.cpu().numpy()
         self.valid[start:end] = ok.cpu().numpy()
 
-    def summary(self, max_rank: int = 50) -> Dict:
+    def summary(self, max_rank: int = 50, per_query: bool = False) -> Dict:
         """CMC, mAP, mINP over the ranked queries.
 
         Args:
             max_rank (int): Length of the CMC curve.
+            per_query (bool): Also return the per-query values.
 
         Returns:
             dict: ``cmc`` (np.ndarray, shape (max_rank,)), ``mAP``,
-            ``mINP`` (floats in [0, 1]), ``num_valid_queries`` (int).
+            ``mINP`` (floats in [0, 1]), ``num_valid_queries`` (int); with
+            ``per_query``: ``ap``, ``inp`` (Q,) float64, ``first_rank`` (Q,)
+            int64 (1-based rank of the first positive) and ``valid`` (Q,)
+            bool (the query has a positive; the others hold 0).
         """
         if not self._seen.all():
             missing = int((~self._seen).sum())
@@ -298,11 +302,16 @@ class RankAccumulator:
         hist = np.bincount(np.minimum(first, max_rank + 1),
                            minlength=max_rank + 2)
         cmc = np.cumsum(hist[1:max_rank + 1]) / num_valid
-        return dict(
+        out = dict(
             cmc=cmc.astype(np.float64),
             mAP=math.fsum(self.ap[self.valid].tolist()) / num_valid,
             mINP=math.fsum(self.inp[self.valid].tolist()) / num_valid,
             num_valid_queries=num_valid)
+        if per_query:
+            out.update(ap=self.ap.copy(), inp=self.inp.copy(),
+                       first_rank=self.first_rank.copy(),
+                       valid=self.valid.copy())
+        return out
 
 
 def evaluate_rows(row_fn: Callable[[int, int], Tensor],
@@ -313,7 +322,8 @@ def evaluate_rows(row_fn: Callable[[int, int], Tensor],
                   g_groups: Optional[ArrayLike],
                   max_rank: int = 50,
                   chunk_size: Optional[int] = None,
-                  device: Optional[torch.device] = None) -> Dict:
+                  device: Optional[torch.device] = None,
+                  per_query: bool = False) -> Dict:
     """Run the protocol over distance rows supplied chunk by chunk.
 
     Args:
@@ -327,6 +337,9 @@ def evaluate_rows(row_fn: Callable[[int, int], Tensor],
         chunk_size (int, optional): Queries per chunk; default keeps about
             2**24 pairs per chunk.
         device (torch.device, optional): Device of the distance rows.
+        per_query (bool): Also return the per-query ``ap``, ``inp``,
+            ``first_rank`` and ``valid`` arrays (see
+            :meth:`RankAccumulator.summary`).
 
     Returns:
         dict: See :func:`evaluate_rank`.
@@ -358,7 +371,7 @@ def evaluate_rows(row_fn: Callable[[int, int], Tensor],
                              f'{(e - s, acc.num_gallery)}')
         acc.add(s, dist.to(device), q_pids_t[s:e],
                 None if q_groups_t is None else q_groups_t[s:e])
-    return acc.summary(int(max_rank))
+    return acc.summary(int(max_rank), per_query=per_query)
 
 
 def evaluate_rank(distmat: ArrayLike,

@@ -28,8 +28,7 @@ from mmengine.structures import BaseDataElement
 
 from mmieee.registry import METRICS
 
-from ..functional import evaluate_features, evaluate_rows
-from ..functional.re_ranking import KReciprocalReRanking
+from ..functional import distance_rows, evaluate_rows
 
 EXCLUDE_MODES = {'camera': 'camid', 'scene': 'sceneid', 'none': None}
 
@@ -191,31 +190,12 @@ class ReIDMetric(BaseMetric):
         q_groups = None if groups is None else groups[is_query]
         g_groups = None if groups is None else groups[is_gallery]
         with torch.no_grad():
-            if self.rerank:
-                reranker = KReciprocalReRanking(
-                    qf,
-                    gf,
-                    metric=self.metric,
-                    normalize=self.normalize_feature,
-                    k1=self.k1,
-                    k2=self.k2,
-                    lambda_value=self.lambda_value,
-                    chunk_size=self.chunk_size)
-                res = evaluate_rows(reranker.rows, qf.shape[0], q_pids,
-                                    g_pids, q_groups, g_groups,
-                                    self.max_rank, self.chunk_size)
-            else:
-                res = evaluate_features(
-                    qf,
-                    gf,
-                    q_pids,
-                    g_pids,
-                    q_groups,
-                    g_groups,
-                    metric=self.metric,
-                    normalize=self.normalize_feature,
-                    max_rank=self.max_rank,
-                    chunk_size=self.chunk_size)
+            row_fn, num_q, rows_device = distance_rows(
+                qf, gf, self.metric, self.normalize_feature, self.rerank,
+                self.k1, self.k2, self.lambda_value, self.chunk_size)
+            res = evaluate_rows(row_fn, num_q, q_pids, g_pids, q_groups,
+                                g_groups, self.max_rank, self.chunk_size,
+                                rows_device)
         skipped = qf.shape[0] - res['num_valid_queries']
         if skipped:
             print_log(

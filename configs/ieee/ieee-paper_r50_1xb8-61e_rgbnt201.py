@@ -4,8 +4,8 @@
 # Eq. 3), the global feature pooled from the CIM output, and the 3M loss with
 # the L2 (not squared) distance between modality centres.
 # This is an interpretation; the paper's numbers come from the official
-# variant (ieee_r50_61e_rgbnt201.py).
-_base_ = ['./ieee_r50_61e_rgbnt201.py']
+# variant (ieee_r50_1xb8-61e_rgbnt201.py).
+_base_ = ['./ieee_r50_1xb8-61e_rgbnt201.py']
 
 model = dict(
     neck=dict(

@@ -24,7 +24,7 @@ SYNTHETIC_HINT = (
     'To try mmieee without downloading anything, generate the synthetic '
     'RGBNT201-format demo set and train on it:\n'
     '  python tools/dataset_converters/generate_synthetic.py data/synthetic\n'
-    '  python tools/train.py configs/ieee/ieee_r18_synthetic-demo.py')
+    '  python tools/train.py configs/ieee/ieee_r18_1xb16-8e_synthetic-demo.py')
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

@@ -2,9 +2,10 @@
 # Trains on 2 CPU cores in a few minutes and reaches an mAP far above chance
 # on held-out synthetic identities. Generate the data first:
 #   python tools/dataset_converters/generate_synthetic.py data/synthetic
-#   python tools/train.py configs/ieee/ieee_r18_synthetic-demo.py
+#   python tools/train.py configs/ieee/ieee_r18_1xb16-8e_synthetic-demo.py
 # Differences from the official recipe: ResNet-18 streams trained from
-# scratch (no download), 64x32 input, smaller neck (256 -> 64 per part),
+# scratch (no download), 64x32 input (the size of the synthetic dataset
+# config), smaller neck (256 -> 64 per part),
 # larger learning rate and a short schedule.
 _base_ = [
     '../_base_/models/ieee_r50.py',
@@ -13,7 +14,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-img_scale = (32, 64)  # (w, h)
 model = dict(
     backbone=dict(
         backbone=dict(type='mmpretrain.ResNet', depth=18),
@@ -23,28 +23,10 @@ model = dict(
         in_channels=512, reduce_channels=256, out_channels=64, num_parts=4),
     head=dict(num_classes=40, in_channels=64, num_parts=4))
 
-train_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(
-        type='ApplyToModalities',
-        share_random_params=False,
-        transforms=[
-            dict(type='Resize', scale=img_scale),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(type='ApplyToModalities', transforms=[dict(type='Resize',
-                                                    scale=img_scale)]),
-    dict(type='PackMultiModalReIDInputs'),
-]
 train_dataloader = dict(
     batch_size=16,
-    sampler=dict(num_instances=4, batch_size=16),
-    dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
+    sampler=dict(num_instances=4, batch_size=16))
+val_dataloader = dict(batch_size=64)
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -12,6 +12,7 @@ group and skips ``init_dist`` — and ask for the DDP wrapper without device
 ids.
 With a GPU nothing is changed and mmengine does the usual NCCL set-up.
 """
+import atexit
 import datetime
 import os
 import subprocess
@@ -88,6 +89,15 @@ def init_cpu_process_group(launcher: str,
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']),
         **kwargs)
+    # A gloo group left to interpreter shutdown aborts the process now and
+    # then ("terminate called without an active exception", exit -6) after
+    # the job has finished: destroy it while Python is still intact.
+    atexit.register(_destroy_process_group)
+
+
+def _destroy_process_group() -> None:
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
 
 
 def setup_distributed(cfg: Config) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 from mmengine.config import Config
 
-from mmieee.engine import merge_cfg_options
+from mmieee.utils import merge_cfg_options
 
 
 def _cfg():

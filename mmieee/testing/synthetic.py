@@ -231,18 +231,18 @@ def _write(path: str, img_rgb: np.ndarray, ext: str) -> None:
         f.write(buf.tobytes())
 
 
-def generate_synthetic_rgbnt201(out_dir: str,
-                                num_train_ids: int = 40,
-                                num_test_ids: int = 20,
-                                num_cameras: int = 4,
-                                images_per_id_per_camera: int = 3,
-                                height: int = 128,
-                                width: int = 64,
-                                seed: int = 0,
-                                layout: str = 'rgbnt201',
-                                ext: str = 'jpg',
-                                num_junk: int = 0,
-                                num_distractors: int = 0) -> dict:
+def generate_synthetic_dataset(out_dir: str,
+                               num_train_ids: int = 40,
+                               num_test_ids: int = 20,
+                               num_cameras: int = 4,
+                               images_per_id_per_camera: int = 3,
+                               height: int = 128,
+                               width: int = 64,
+                               seed: int = 0,
+                               layout: str = 'rgbnt201',
+                               ext: str = 'jpg',
+                               num_junk: int = 0,
+                               num_distractors: int = 0) -> dict:
     """Write a synthetic multi-modal Re-ID dataset under ``out_dir``.
 
     Layouts (DESIGN §6), each under ``out_dir/<dataset folder>``:
@@ -394,7 +394,3 @@ def generate_synthetic_rgbnt201(out_dir: str,
             num_files += 1
     return dict(root=root, layout=layout, num_files=num_files,
                 samples=counts)
-
-
-#: Layout-neutral alias.
-generate_synthetic_dataset = generate_synthetic_rgbnt201

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmieee.datasets import RGBNT201, generate_synthetic_rgbnt201
-from mmieee.datasets.synthetic import render_sample
+from mmieee.datasets import RGBNT201
+from mmieee.testing import generate_synthetic_dataset
+from mmieee.testing.synthetic import render_sample
 
 SMALL = dict(num_train_ids=3, num_test_ids=2, num_cameras=2,
              images_per_id_per_camera=2, height=16, width=8)
@@ -24,9 +25,9 @@ def _tree(root):
 
 
 def test_same_seed_byte_identical_other_seed_differs(tmp_path):
-    a = generate_synthetic_rgbnt201(str(tmp_path / 'a'), seed=7, **SMALL)
-    b = generate_synthetic_rgbnt201(str(tmp_path / 'b'), seed=7, **SMALL)
-    c = generate_synthetic_rgbnt201(str(tmp_path / 'c'), seed=8, **SMALL)
+    a = generate_synthetic_dataset(str(tmp_path / 'a'), seed=7, **SMALL)
+    b = generate_synthetic_dataset(str(tmp_path / 'b'), seed=7, **SMALL)
+    c = generate_synthetic_dataset(str(tmp_path / 'c'), seed=8, **SMALL)
     files = _tree(a['root'])
     assert files == _tree(b['root']) == _tree(c['root'])
     assert len(files) == a['num_files'] == (3 + 2) * 2 * 2 * 3
@@ -39,7 +40,7 @@ def test_same_seed_byte_identical_other_seed_differs(tmp_path):
 
 
 def test_rgbnt201_layout_and_names(tmp_path):
-    info = generate_synthetic_rgbnt201(str(tmp_path), ext='png', **SMALL)
+    info = generate_synthetic_dataset(str(tmp_path), ext='png', **SMALL)
     assert info['root'] == osp.join(str(tmp_path), 'RGBNT201')
     assert info['samples'] == {'train_171': 12, 'test': 8}
     names = sorted(os.listdir(osp.join(info['root'], 'train_171', 'NI')))
@@ -105,7 +106,7 @@ def test_identities_are_learnable_but_not_trivial():
 
 
 def test_market_layout_query_gallery(tmp_path):
-    info = generate_synthetic_rgbnt201(
+    info = generate_synthetic_dataset(
         str(tmp_path), layout='market1501mm', num_junk=1, num_distractors=2,
         **SMALL)
     # query: image 0 of each camera of the 2 test ids; gallery: the rest
@@ -117,8 +118,8 @@ def test_market_layout_query_gallery(tmp_path):
 
 def test_single_image_per_camera_still_has_gallery(tmp_path):
     kw = dict(SMALL, images_per_id_per_camera=1)
-    info = generate_synthetic_rgbnt201(str(tmp_path), layout='market1501mm',
-                                       **kw)
+    info = generate_synthetic_dataset(str(tmp_path), layout='market1501mm',
+                                      **kw)
     assert info['samples'] == {'train': 6, 'query': 2, 'gallery': 2}
 
 
@@ -131,7 +132,7 @@ def test_single_image_per_camera_still_has_gallery(tmp_path):
 ])
 def test_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        generate_synthetic_rgbnt201(str(tmp_path), **kwargs)
+        generate_synthetic_dataset(str(tmp_path), **kwargs)
 
 
 def _load_cli():

@@ -7,8 +7,8 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
-from mmieee.engine import init_cpu_process_group, setup_distributed
-from mmieee.engine.distributed import _set_env_from_slurm
+from mmieee.utils import init_cpu_process_group, setup_distributed
+from mmieee.utils.distributed import _set_env_from_slurm
 
 
 def _cfg(launcher, **extra):

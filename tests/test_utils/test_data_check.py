@@ -3,8 +3,8 @@
 import pytest
 from mmengine.config import Config
 
-from mmieee.engine import (DatasetNotFoundError, check_data_roots,
-                           iter_dataset_cfgs)
+from mmieee.utils import (DatasetNotFoundError, check_data_roots,
+                          iter_dataset_cfgs)
 
 
 def _cfg(**loaders):
@@ -29,7 +29,7 @@ def test_missing_root_names_path_layout_source_and_demo(tmp_path):
     assert ('--cfg-options train_dataloader.dataset.data_root=PATH '
             'val_dataloader.dataset.data_root=PATH') in msg
     assert 'generate_synthetic.py data/synthetic' in msg
-    assert 'configs/ieee/ieee_r18_synthetic-demo.py' in msg
+    assert 'configs/ieee/ieee_r18_1xb16-8e_synthetic-demo.py' in msg
 
 
 def test_existing_roots_and_unset_roots_pass(tmp_path):
