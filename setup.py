@@ -1,5 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Install mmieee: ``pip install -e .`` (``-e ".[tests]"`` for the test tools).
+"""Install mmieee: ``pip install -e .``; extras ``[tests]`` (test and lint
+tools), ``[vis]`` (visualisation tools), ``[deploy]`` (ONNX export).
 
 Install torch for your machine *before* this (see README, "Installation"):
 ``install_requires`` carries an open ``torch`` range that an installed torch
@@ -41,6 +42,9 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     python_requires='>=3.8',
     install_requires=parse_requirements('requirements.txt'),
-    extras_require={'tests': parse_requirements('requirements/tests.txt')},
+    extras_require={
+        name: parse_requirements(f'requirements/{name}.txt')
+        for name in ('tests', 'vis', 'deploy')
+    },
     zip_safe=False,
 )

@@ -4,6 +4,7 @@
 #
 #   bash tools/install.sh            # .venv, CPU torch 2.13.0
 #   VENV=none bash tools/install.sh  # into the python already on PATH
+#   EXTRAS=tests,vis,deploy bash tools/install.sh   # optional tools too
 #   TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128" \
 #     bash tools/install.sh          # a GPU machine (see README)
 #
@@ -15,6 +16,8 @@ VENV="${VENV:-$ROOT/.venv}"
 PYTHON_BIN="${PYTHON_BIN:-python3}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 TORCHVISION_SPEC="${TORCHVISION_SPEC:-torchvision==0.28.0}"
+# Optional dependency groups (setup.py extras): tests, vis, deploy.
+EXTRAS="${EXTRAS:-tests}"
 
 if [ "$VENV" != "none" ]; then
   if [ ! -x "$VENV/bin/python" ]; then
@@ -32,7 +35,7 @@ pip_install $TORCH_SPEC
 # install it without dependencies (mmieee/utils/torchvision_compat.py makes the
 # CUDA-built wheel importable next to a CPU torch).
 pip_install --no-deps "$TORCHVISION_SPEC"
-pip_install -e "$ROOT[tests]"
+pip_install -e "$ROOT[$EXTRAS]"
 "$PY" - <<'PY'
 import torch, mmieee
 print(f'mmieee {mmieee.__version__} installed; torch {torch.__version__}, '

@@ -4,7 +4,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash tools/install.sh
+# The suite also tests the optional tools, so it needs every extra.
+EXTRAS="${EXTRAS:-tests,vis,deploy}" bash tools/install.sh
 VENV="${VENV:-$ROOT/.venv}"
 if [ "$VENV" != "none" ]; then PY="$VENV/bin/python"; else PY="$(command -v python3)"; fi
 # Lint first: cheap, and a style slip should not wait for the slow tests.

@@ -15,17 +15,14 @@ Multi-GPU / multi-process: ``bash tools/dist_test.sh CONFIG CKPT N [args]``.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import mmengine
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 from mmieee.evaluation import DumpReIDFeatures
-from mmieee.utils import (DatasetNotFoundError, check_data_roots,
-                          merge_cfg_options, setup_distributed)
+from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
+                          load_tool_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,38 +59,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Apply the command-line options to the config."""
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
-    if args.amp:
-        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    return merge_cfg_options(cfg, args.cfg_options)
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'Error: checkpoint {args.checkpoint!r} does not exist.')
-    cfg = Config.fromfile(args.config)
-    try:
-        cfg = merge_args(cfg, args)
-        check_data_roots(cfg, keys=('test_dataloader', ))
-    except DatasetNotFoundError as err:
-        sys.exit(f'Error: {err}')
-    except KeyError as err:  # unknown --cfg-options key
-        sys.exit(f'Error: {err.args[0]}')
-    setup_distributed(cfg)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    with exit_on_user_error():
+        if not osp.isfile(args.checkpoint):
+            raise ConfigError(
+                f'checkpoint {args.checkpoint!r} does not exist.')
+        cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                               args.launcher, data_keys=('test_dataloader', ))
+        cfg.load_from, cfg.resume = args.checkpoint, False
+        if args.amp:
+            cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    runner = build_runner(cfg)
     if args.dump:
         runner.test_evaluator.metrics.append(
             DumpReIDFeatures(out_file=args.dump))

@@ -10,16 +10,12 @@ Multi-GPU / multi-process: ``bash tools/dist_train.sh CONFIG N [args]``
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from mmieee.utils import (DatasetNotFoundError, check_data_roots,
-                          merge_cfg_options, setup_distributed)
+from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
+                          load_tool_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -70,14 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Apply the command-line options to the config."""
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+def apply_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply the training-only command-line options to the config."""
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         if cfg.get('default_hooks', {}).get('checkpoint'):
@@ -91,28 +81,19 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         if not cfg.get('auto_scale_lr', {}).get('base_batch_size'):
-            raise KeyError('--auto-scale-lr needs auto_scale_lr.'
-                           'base_batch_size in the config')
+            raise ConfigError('--auto-scale-lr needs auto_scale_lr.'
+                              'base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
-    return merge_cfg_options(cfg, args.cfg_options)
+    return cfg
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    try:
-        cfg = merge_args(cfg, args)
-        check_data_roots(cfg)
-    except DatasetNotFoundError as err:
-        sys.exit(f'Error: {err}')
-    except KeyError as err:  # unknown --cfg-options key
-        sys.exit(f'Error: {err.args[0]}')
-    setup_distributed(cfg)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    with exit_on_user_error():
+        cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                               args.launcher)
+        cfg = apply_args(cfg, args)
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -6,13 +6,14 @@ The two compat shims (torchvision, checkpoints) are applied by
 around mmengine's Runner: ``--cfg-options`` merging, the data-root check,
 the (CPU-capable) distributed set-up and ``register_all_modules``.
 """
-from .cfg_options import merge_cfg_options
+from .cfg_options import ConfigError, merge_cfg_options
 from .checkpoint_compat import (load_local_checkpoint,
                                 patch_mmengine_checkpoint_loader)
 from .data_check import (DatasetNotFoundError, check_data_roots,
                          iter_dataset_cfgs)
 from .distributed import init_cpu_process_group, setup_distributed
 from .setup_env import register_all_modules
+from .tool_setup import build_runner, exit_on_user_error, load_tool_config
 from .torchvision_compat import patch_torchvision_import
 
 
@@ -27,5 +28,6 @@ __all__ = [
     'patch_mmengine_checkpoint_loader', 'patch_torchvision_import',
     'register_all_modules', 'merge_cfg_options', 'DatasetNotFoundError',
     'check_data_roots', 'iter_dataset_cfgs', 'init_cpu_process_group',
-    'setup_distributed'
+    'setup_distributed', 'ConfigError', 'build_runner',
+    'exit_on_user_error', 'load_tool_config'
 ]

@@ -1,7 +1,8 @@
 # Copyright (c) mmieee contributors.
-"""``--cfg-options`` merging that refuses a misspelt top-level key.
+"""``--cfg-options`` merging that refuses a misspelt top-level key and a
+value whose type contradicts the config.
 
-Implements issue 5 item 3. mmengine's ``Config.merge_from_dict`` accepts any
+mmengine's ``Config.merge_from_dict`` accepts any
 key: ``--cfg-options train_cfg.max_epoch=2`` (for ``max_epochs``) reaches the
 loop's constructor and fails there with the registry's message, which is
 what users expect; but a misspelt *top-level* key (``trian_cfg.max_epochs=2``)
@@ -11,6 +12,12 @@ mmengine's Runner; keys inside a section are left to the component that
 receives them (an unexpected argument then fails with the registry's
 "class `X` in mmieee/...: ... unexpected keyword argument" message, an unknown
 ``type`` with "X is not in the mmieee::model registry").
+
+Values are typed by mmengine's ``DictAction`` (``5`` is an int, ``abc`` a
+str). A value replacing a number or a bool of the config must be one too
+(an int key given ``abc`` or ``2.5`` is refused here, naming the key,
+instead of failing later deep inside torch or numpy); other types are not
+checked.
 """
 import difflib
 import inspect
@@ -18,6 +25,12 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+
+class ConfigError(ValueError):
+    """A config or command-line option that the tools refuse (the message
+    names the key and the value)."""
+
 
 #: Top-level keys read by ``Runner.from_cfg`` / the Runner besides the
 #: arguments of ``Runner.__init__``.
@@ -45,9 +58,9 @@ def merge_cfg_options(cfg: Config, options: Optional[Dict]) -> Config:
         Config: ``cfg``.
 
     Raises:
-        KeyError: A key's first component is neither a key of the config
+        ConfigError: A key's first component is neither a key of the config
             nor read by the Runner (message names the key and the close
-            known keys).
+            known keys), or a value's type contradicts the config's value.
     """
     if not options:
         return cfg
@@ -57,8 +70,48 @@ def merge_cfg_options(cfg: Config, options: Optional[Dict]) -> Config:
         if top not in known:
             close = difflib.get_close_matches(top, sorted(known), n=3)
             hint = f' Did you mean {", ".join(close)}?' if close else ''
-            raise KeyError(
+            raise ConfigError(
                 f'--cfg-options {key}: {top!r} is not a key of the config '
                 f'and not read by the Runner, so it would be ignored.{hint}')
+        _check_type(key, _lookup(cfg, key), options[key])
     cfg.merge_from_dict(options)
     return cfg
+
+
+_MISSING = object()
+
+
+def _lookup(cfg: Config, key: str):
+    """The config's current value at a dotted key (list indices allowed),
+    or ``_MISSING``."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit() \
+                and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, (dict, Config)) and part in node:
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def _check_type(key: str, old, new) -> None:
+    """Refuse a value that cannot replace a number or bool of the config."""
+    if old is _MISSING or old is None:
+        return
+    if isinstance(old, bool):
+        ok = isinstance(new, bool)
+        want = 'True or False'
+    elif isinstance(old, int):
+        ok = isinstance(new, int) and not isinstance(new, bool)
+        want = 'an integer'
+    elif isinstance(old, float):
+        ok = isinstance(new, (int, float)) and not isinstance(new, bool)
+        want = 'a number'
+    else:
+        return
+    if not ok:
+        raise ConfigError(
+            f'--cfg-options {key}={new!r}: the config has {key}={old!r}, '
+            f'so the value must be {want}')

@@ -189,3 +189,20 @@ def test_variants_change_only_what_they_say():
         assert cfg.model.modalities == mods
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             assert cfg[key].dataset.modalities == mods
+
+
+def test_metafile_lists_every_model_config_once():
+    """configs/ieee/metafile.yml (mmpretrain's model index format) names
+    every config of configs/ieee/ once, by its file name, with the modalities
+    the config's model has."""
+    import yaml
+    meta = yaml.safe_load((CONFIG_DIR / 'ieee' / 'metafile.yml').read_text())
+    models = meta['Models']
+    names = [m['Name'] for m in models]
+    files = sorted(c for c in CONFIGS if c.startswith('ieee/'))
+    assert sorted(f'ieee/{n}.py' for n in names) == files
+    for entry in models:
+        assert entry['Config'] == f'configs/ieee/{entry["Name"]}.py'
+        cfg = load(f'ieee/{entry["Name"]}.py')
+        assert tuple(entry['Metadata']['Modalities']) == tuple(
+            cfg.model.modalities)

@@ -3,7 +3,7 @@
 import pytest
 from mmengine.config import Config
 
-from mmieee.utils import merge_cfg_options
+from mmieee.utils import ConfigError, merge_cfg_options
 
 
 def _cfg():
@@ -33,9 +33,35 @@ def test_none_or_empty_options_change_nothing():
 
 def test_misspelt_top_level_key_is_refused_with_suggestion():
     cfg = _cfg()
-    with pytest.raises(KeyError) as info:
+    with pytest.raises(ConfigError) as info:
         merge_cfg_options(cfg, {'trian_cfg.max_epochs': 2})
     msg = info.value.args[0]
     assert "'trian_cfg' is not a key of the config" in msg
     assert 'Did you mean train_cfg' in msg
     assert 'trian_cfg' not in cfg  # nothing merged
+
+
+@pytest.mark.parametrize('key,value,want', [
+    ('train_cfg.max_epochs', 'abc', 'an integer'),
+    ('train_cfg.max_epochs', 2.5, 'an integer'),
+    ('optim_wrapper.optimizer.lr', 'abc', 'a number'),
+    ('randomness.seed', 'abc', 'an integer'),
+    ('randomness.deterministic', 1, 'True or False'),
+])
+def test_value_of_the_wrong_type_is_refused_naming_the_key(key, value, want):
+    cfg = Config(
+        dict(train_cfg=dict(max_epochs=61),
+             optim_wrapper=dict(optimizer=dict(lr=1e-3)),
+             randomness=dict(seed=0, deterministic=False)))
+    with pytest.raises(ConfigError, match=rf'--cfg-options {key}=.*must be '
+                       f'{want}'):
+        merge_cfg_options(cfg, {key: value})
+
+
+def test_numbers_replace_numbers_and_unset_keys_take_anything():
+    cfg = Config(dict(optim_wrapper=dict(optimizer=dict(lr=1e-3)),
+                      randomness=dict(seed=None)))
+    merge_cfg_options(cfg, {'optim_wrapper.optimizer.lr': 1,
+                            'randomness.seed': 'abc'})
+    assert cfg.optim_wrapper.optimizer.lr == 1
+    assert cfg.randomness.seed == 'abc'

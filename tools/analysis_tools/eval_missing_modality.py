@@ -5,7 +5,7 @@
         [--out results.json] [--work-dir DIR] [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
-Issue 4 item 4. Scenarios: the full set, then every non-empty proper subset
+Scenarios: the full set, then every non-empty proper subset
 of the model's modalities removed at test time (M = 3: 1 + 3 + 3 = 7 runs),
 using the model's missing-modality protocol (``test_cfg.blank_modalities``:
 the missing images are replaced by zeros after normalisation, i.e. by the
@@ -17,18 +17,15 @@ import argparse
 import itertools
 import os
 import os.path as osp
-import sys
 from typing import List, Sequence, Tuple
 
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
-from mmieee.utils import (DatasetNotFoundError, check_data_roots,
-                          merge_cfg_options, setup_distributed)
+from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
+                          load_tool_config)
 
 COLUMNS = ('mAP', 'R1', 'R5', 'R10')
 
@@ -94,26 +91,14 @@ def format_table(rows: List[dict]) -> str:
 
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'Error: checkpoint {args.checkpoint!r} does not exist.')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from, cfg.resume = args.checkpoint, False
-    try:
-        merge_cfg_options(cfg, args.cfg_options)
-        check_data_roots(cfg, keys=('test_dataloader', ))
-    except DatasetNotFoundError as err:
-        sys.exit(f'Error: {err}')
-    except KeyError as err:
-        sys.exit(f'Error: {err.args[0]}')
-    setup_distributed(cfg)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
-        else Runner.from_cfg(cfg)
+    with exit_on_user_error():
+        if not osp.isfile(args.checkpoint):
+            raise ConfigError(
+                f'checkpoint {args.checkpoint!r} does not exist.')
+        cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                               args.launcher, data_keys=('test_dataloader', ))
+        cfg.load_from, cfg.resume = args.checkpoint, False
+    runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
     modalities = tuple(model.modalities)
