@@ -2,14 +2,19 @@
 """Evaluate a checkpoint on a config's test set (mmengine Runner).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-        [--out metrics.json] [--dump features.pkl]
+        [--out metrics.json] [--dump features.pkl] [--non-strict]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The checkpoint must fit the config's model exactly (every key, every shape,
+the same modalities in the same order); otherwise the tool stops before any
+metric, listing what does not fit. ``--non-strict`` loads what fits instead.
 
 ``--out`` writes the metrics (``reid/mAP``, ``reid/R1``, ... in percent) as
 JSON; ``--dump`` writes a pickle with the test features and their ids:
 ``feats`` (N, D) float32 array, ``pids``, ``camids``, ``sceneids`` (when the
 dataset has scenes), ``is_query``, ``is_gallery`` (N,) arrays and
-``img_paths`` (see :func:`mmieee.evaluation.collect_features`).
+``img_paths`` (see :func:`mmieee.evaluation.collect_features`); the path
+is logged.
 Multi-GPU / multi-process: ``bash tools/dist_test.sh CONFIG CKPT N [args]``.
 """
 import argparse
@@ -21,7 +26,7 @@ import mmengine
 from mmengine.config import DictAction
 
 from mmieee.evaluation import DumpReIDFeatures
-from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
+from mmieee.utils import (ConfigError, build_test_runner, exit_on_user_error,
                           load_tool_config)
 
 
@@ -41,6 +46,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         'flags to this pickle file')
     parser.add_argument(
         '--amp', action='store_true', help='mixed-precision inference')
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='load the checkpoint even if keys are missing, unexpected or '
+        'of another shape, or its modalities differ (listed in the log); '
+        'by default such a checkpoint is refused')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -62,21 +73,22 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     with exit_on_user_error():
-        if not osp.isfile(args.checkpoint):
+        if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
             raise ConfigError(
                 f'checkpoint {args.checkpoint!r} does not exist.')
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                                args.launcher, data_keys=('test_dataloader', ))
-        cfg.load_from, cfg.resume = args.checkpoint, False
         if args.amp:
             cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    runner = build_runner(cfg)
+        runner = build_test_runner(cfg, args.checkpoint,
+                                   strict=not args.non_strict)
     if args.dump:
         runner.test_evaluator.metrics.append(
             DumpReIDFeatures(out_file=args.dump))
     metrics = runner.test()
     if args.out and runner.rank == 0:
         mmengine.dump(metrics, args.out, indent=2)
+        runner.logger.info(f'Metrics written to {osp.abspath(args.out)}')
     return metrics
 
 

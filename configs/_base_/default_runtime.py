@@ -1,5 +1,5 @@
 # Runtime shared by every mmieee config: registry scope, hooks, logging,
-# environment, visualiser, seeding. See DESIGN §5 for the checkpoint policy.
+# environment, visualiser, seeding.
 default_scope = 'mmieee'
 
 default_hooks = dict(
@@ -11,9 +11,11 @@ default_hooks = dict(
     # Published numbers are taken from the LAST epoch, not the best one:
     # choosing the best epoch on the test set (what the official code did)
     # is a form of test-set tuning; `best_reid_mAP_epoch_*.pth` is kept for
-    # convenience only.
+    # convenience only. ReIDCheckpointHook is mmengine's CheckpointHook that
+    # writes atomically, deletes outdated files only after the new one is
+    # complete, checks its arguments when built and records the modalities.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='ReIDCheckpointHook',
         interval=1,
         max_keep_ckpts=1,
         save_last=True,

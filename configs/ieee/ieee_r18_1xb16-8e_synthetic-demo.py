@@ -23,9 +23,7 @@ model = dict(
         in_channels=512, reduce_channels=256, out_channels=64, num_parts=4),
     head=dict(num_classes=40, in_channels=64, num_parts=4))
 
-train_dataloader = dict(
-    batch_size=16,
-    sampler=dict(num_instances=4, batch_size=16))
+train_dataloader = dict(batch_size=16)  # P x K = 4 x 4
 val_dataloader = dict(batch_size=64)
 test_dataloader = val_dataloader
 

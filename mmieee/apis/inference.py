@@ -1,7 +1,7 @@
 # Copyright (c) mmieee contributors.
 """Build a model from a config + checkpoint and extract Re-ID features.
 
-DESIGN §2 ("apis"). For users' own scripts::
+For users' own scripts::
 
     from mmieee.apis import init_model, extract_features
     model = init_model('configs/ieee_rgbnt201.py', 'epoch_61.pth', 'cuda')
@@ -20,10 +20,10 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 from mmieee.evaluation.metrics import collect_features
 from mmieee.registry import MODELS
+from mmieee.utils import load_model_weights
 
 ImageTriplet = Sequence[Union[str, np.ndarray]]
 
@@ -31,12 +31,14 @@ ImageTriplet = Sequence[Union[str, np.ndarray]]
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
-               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> torch.nn.Module:
     """Build the config's model, load a checkpoint, switch to eval mode.
 
     The backbone's ``Pretrained`` init is not run (nothing is downloaded):
     the weights come from ``checkpoint``; without one the model keeps its
-    random initialisation.
+    random initialisation. The checkpoint must fit the model exactly (see
+    :func:`mmieee.utils.load_model_weights`) unless ``strict=False``.
 
     Args:
         config (str | Path | Config): Config file or object.
@@ -46,6 +48,9 @@ def init_model(config: Union[str, Path, Config],
             Defaults to ``'cpu'``.
         cfg_options (dict, optional): Dotted-key overrides merged into the
             config, e.g. ``{'model.test_cfg': dict(blank_modalities=['NI'])}``.
+        strict (bool): Refuse a checkpoint with missing, unexpected or
+            mis-shaped keys or other modalities (the error lists them).
+            False loads what fits and logs the rest. Defaults to True.
 
     Returns:
         nn.Module: The model in eval mode, with the config as ``model.cfg``.
@@ -61,7 +66,7 @@ def init_model(config: Union[str, Path, Config],
     init_default_scope(config.get('default_scope', 'mmieee'))
     model = MODELS.build(config.model)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_model_weights(model, checkpoint, strict=strict)
     model.cfg = config
     return model.to(device).eval()
 

@@ -1,61 +1,45 @@
 # Copyright (c) mmieee contributors.
-"""Base class of the multi-modal Re-ID datasets (DESIGN §3 data contract, §6).
+"""Base class of the multi-modal Re-ID datasets (the data contract is in
+docs/architecture.md).
 
 Every dataset of mmieee lists *samples*: one image per modality of the same
 person/vehicle at the same moment (an RGB / NI / TI triplet for RGBNT201).
-This module holds what all of them share so that each dataset file only says
-where its files are and how its file names are read:
+Where the files are and how their names are read is a
+:class:`~.layout.DatasetLayout`: each dataset class states its layout once,
+as the class default ``LAYOUT``, and every layout field is also a
+constructor argument that overrides it. This class holds the rest:
 
-* ``modalities=`` selects and orders a subset of the dataset's modalities;
-* ``split='train'|'test'``; a test split is made of one or more folders whose
-  samples are flagged ``is_query`` / ``is_gallery``;
+* ``modalities=`` selects and orders a subset of the layout's modalities;
+* ``split='train'|'test'``; a test split is one folder whose samples are
+  both query and gallery, or a query and a gallery folder;
 * contiguous, deterministic training labels (``gt_label`` = rank of the pid
   among the sorted training pids);
 * checks with messages that say what to do: a missing ``data_root`` or split
   folder, a sample whose file in another modality is missing, a file name
-  that breaks the dataset's naming rule, an empty split.
+  that breaks the naming rule, a broken symbolic link, an empty split.
 
-``data_info`` keys (DESIGN §3): ``img_path`` (list of str, one per modality in
-``metainfo['modalities']`` order), ``gt_label``, ``pid``, ``camid`` (0-based),
-``sceneid`` (datasets that have scenes), ``is_query`` / ``is_gallery`` (test
-split), and dataset-specific extras (``modality_slices`` for RGBNT100).
+``data_info`` keys: ``img_path`` (list of str, one per modality in
+``metainfo['modalities']`` order), ``gt_label``, ``pid``, ``camid``
+(0-based), ``sceneid`` (layouts whose names carry one), ``is_query`` /
+``is_gallery`` (test split), and for side-by-side files ``modality_slices``
+and ``img_width`` (see :class:`~.layout.DatasetLayout`, ``tile_width``).
 """
 import os
 import os.path as osp
-import re
-from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
-                    Union)
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmieee.registry import DATASETS
 
-#: File extensions treated as images; other files (``Thumbs.db``, notes,
-#: hidden files) in a modality folder are ignored.
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+from .layout import DatasetLayout, is_image_name
 
 #: Shown in every "dataset not found" message.
 README_HINT = "see README, section 'Preparing datasets'"
 
 #: How many file names an error message lists before giving the count.
 MAX_LISTED = 5
-
-#: One folder of a split: (folder relative to data_root, is_query,
-#: is_gallery). For a training split both flags are ignored.
-SplitFolder = Tuple[str, bool, bool]
-
-
-def is_image_file(name: str) -> bool:
-    """Whether ``name`` is an image file the datasets read (not hidden)."""
-    return (not name.startswith('.')
-            and name.lower().endswith(IMG_EXTENSIONS))
-
-
-def list_images(folder: str) -> List[str]:
-    """Sorted image file names (not paths) directly inside ``folder``."""
-    return sorted(n for n in os.listdir(folder)
-                  if is_image_file(n) and osp.isfile(osp.join(folder, n)))
 
 
 def format_listing(items: Sequence[str], limit: int = MAX_LISTED) -> str:
@@ -68,28 +52,7 @@ def format_listing(items: Sequence[str], limit: int = MAX_LISTED) -> str:
 
 @DATASETS.register_module()
 class BaseMultiModalReIDDataset(BaseDataset):
-    """Shared logic of the multi-modal Re-ID datasets.
-
-    Subclasses set the class attributes below and, when their layout is not
-    "one folder per modality inside each split folder", override
-    :meth:`scan_folder`.
-
-    Class attributes:
-        DATASET_NAME (str): Name used in messages.
-        MODALITIES (tuple[str]): Available modalities, canonical order.
-        MODALITY_FOLDERS (dict[str, str]): Modality → folder name inside a
-            split folder (default: the modality name).
-        SPLITS (dict[str, list[SplitFolder]]): ``'train'`` / ``'test'`` →
-            folders of that split with their query/gallery flags.
-        NAME_PATTERN (str): Regex (``re.fullmatch`` on the file name,
-            case-insensitive) with named groups ``pid`` and ``camid``
-            (optional ``sceneid``).
-        NAME_EXAMPLE (str): A valid file name, shown in messages.
-        CAMID_BASE (int): Camera number of the first camera in file names;
-            subtracted so that ``camid`` is 0-based.
-        JUNK_PIDS (tuple[int]): pids whose samples are dropped (Market's -1).
-        LAYOUT (str): The expected folder layout, shown in messages.
-        SOURCE (str): Where the dataset is obtained, shown in messages.
+    """Multi-modal Re-ID samples read from a :class:`DatasetLayout`.
 
     Args:
         data_root (str): The dataset folder (e.g. ``data/RGBNT201``).
@@ -97,24 +60,20 @@ class BaseMultiModalReIDDataset(BaseDataset):
         pipeline (list[dict | Callable]): Data pipeline. Defaults to ``()``.
         modalities (str | Sequence[str], optional): Modalities to load and
             their order, e.g. ``('RGB', 'TI')`` or ``('TI', 'RGB')``. ``None``
-            loads all of :attr:`MODALITIES` in canonical order.
+            loads all of the layout's modalities in canonical order.
         metainfo (dict, optional): Extra meta information; ``modalities`` is
             always set from ``modalities``.
         test_mode (bool, optional): Defaults to ``split == 'test'``.
-        **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`
+        **kwargs: Layout fields (``dataset_name``, ``modality_folders``,
+            ``split_folders``, ``name_pattern``, ``name_format``,
+            ``camid_base``, ``junk_pids``, ``id_folder_format``,
+            ``tile_width``, ``source``; defaults: the class's ``LAYOUT``)
+            and arguments of :class:`mmengine.dataset.BaseDataset`
             (``lazy_init``, ``serialize_data``, ``indices``, ...).
     """
 
-    DATASET_NAME: str = 'multi-modal Re-ID dataset'
-    MODALITIES: Tuple[str, ...] = ('RGB', 'NI', 'TI')
-    MODALITY_FOLDERS: Dict[str, str] = {}
-    SPLITS: Dict[str, List[SplitFolder]] = {}
-    NAME_PATTERN: str = r'(?P<pid>-?\d+)_c(?P<camid>\d+).*'
-    NAME_EXAMPLE: str = ''
-    CAMID_BASE: int = 0
-    JUNK_PIDS: Tuple[int, ...] = ()
-    LAYOUT: str = ''
-    SOURCE: str = ''
+    #: The dataset's layout; constructor arguments override its fields.
+    LAYOUT = DatasetLayout()
 
     def __init__(self,
                  data_root: str,
@@ -124,29 +83,25 @@ class BaseMultiModalReIDDataset(BaseDataset):
                  metainfo: Optional[Mapping] = None,
                  test_mode: Optional[bool] = None,
                  **kwargs) -> None:
-        splits = self._available_splits()
-        if split not in splits:
-            raise ValueError(
-                f'{self.DATASET_NAME}: split={split!r} is not one of '
-                f'{sorted(splits)}.')
+        overrides = {
+            k: kwargs.pop(k)
+            for k in DatasetLayout.field_names() if k in kwargs
+        }
+        self.layout = self.LAYOUT.replace(**overrides)
+        name = self.layout.dataset_name
+        if split not in ('train', 'test'):
+            raise ValueError(f"{name}: split={split!r} is not 'train' or "
+                             "'test'.")
         if data_root is None or not isinstance(data_root,
                                                (str, os.PathLike)):
-            raise TypeError(f'{self.DATASET_NAME}: data_root must be a path '
-                            f'(str), got {data_root!r}.')
+            raise TypeError(f'{name}: data_root must be a path (str), got '
+                            f'{data_root!r}.')
         self.split = split
         self.modalities = self._select_modalities(modalities)
-        self._name_regex = re.compile(self.name_pattern, re.IGNORECASE)
-        for group in ('pid', 'camid'):
-            if group not in self._name_regex.groupindex:
-                raise ValueError(
-                    f'{self.DATASET_NAME}: the file-name pattern '
-                    f'{self.name_pattern!r} has no named group {group!r} '
-                    '(write e.g. (?P<pid>\\d+) and (?P<camid>\\d+)).')
+        self._name_regex = self.layout.regex
         metainfo = dict(metainfo or {})
         metainfo.update(
-            dataset_name=self.DATASET_NAME,
-            modalities=self.modalities,
-            split=split)
+            dataset_name=name, modalities=self.modalities, split=split)
         if test_mode is None:
             test_mode = split != 'train'
         super().__init__(
@@ -155,6 +110,11 @@ class BaseMultiModalReIDDataset(BaseDataset):
             pipeline=list(pipeline),
             test_mode=test_mode,
             **kwargs)
+
+    @property
+    def name(self) -> str:
+        """The dataset's name (``layout.dataset_name``)."""
+        return self.layout.dataset_name
 
     @classmethod
     def _load_metainfo(cls, metainfo: Optional[Mapping] = None) -> dict:
@@ -168,75 +128,57 @@ class BaseMultiModalReIDDataset(BaseDataset):
         return out
 
     # ------------------------------------------------------------------
-    # Hooks subclasses may override.
-    # ------------------------------------------------------------------
-    @property
-    def name_pattern(self) -> str:
-        """The file-name regex (see :attr:`NAME_PATTERN`)."""
-        return self.NAME_PATTERN
-
-    @property
-    def modality_folders(self) -> Dict[str, str]:
-        """Modality name → folder name."""
-        return {m: self.MODALITY_FOLDERS.get(m, m) for m in self.MODALITIES}
-
-    def _available_splits(self) -> Dict[str, List[SplitFolder]]:
-        return self.SPLITS
-
-    def split_folders(self) -> List[SplitFolder]:
-        """Folders (relative to ``data_root``) of the current split."""
-        return list(self._available_splits()[self.split])
-
-    def scan_folder(self, folder: str) -> List[dict]:
-        """List the samples of one split folder.
-
-        Default layout: ``folder/<modality folder>/<name>`` with the same
-        ``<name>`` in every modality folder.
-
-        Args:
-            folder (str): Absolute path of the split folder.
-
-        Returns:
-            list[dict]: ``data_info`` dicts without labels / flags.
-        """
-        return self.scan_modality_dirs(
-            {m: osp.join(folder, self.modality_folders[m])
-             for m in self.modalities})
-
-    # ------------------------------------------------------------------
-    # Building blocks.
+    # Reading the layout.
     # ------------------------------------------------------------------
     def _select_modalities(
             self, modalities: Optional[Union[str, Sequence[str]]]
-    ) -> Tuple[str, ...]:
-        available = tuple(self.MODALITIES)
+    ) -> tuple:
+        available = self.layout.modalities
         if modalities is None:
             return available
         if isinstance(modalities, str):
             modalities = (modalities, )
         modalities = tuple(modalities)
         if not modalities:
-            raise ValueError(
-                f'{self.DATASET_NAME}: modalities is empty; choose from '
-                f'{available}.')
+            raise ValueError(f'{self.name}: modalities is empty; choose from '
+                             f'{available}.')
         unknown = [m for m in modalities if m not in available]
         if unknown:
             raise ValueError(
-                f'{self.DATASET_NAME}: unknown modality '
+                f'{self.name}: unknown modality '
                 f'{", ".join(map(repr, unknown))} in modalities='
                 f'{modalities!r}; available modalities: {available}.')
         if len(set(modalities)) != len(modalities):
-            raise ValueError(
-                f'{self.DATASET_NAME}: modalities={modalities!r} names a '
-                'modality twice.')
+            raise ValueError(f'{self.name}: modalities={modalities!r} names '
+                             'a modality twice.')
         return modalities
 
     def not_found_error(self, path: str, what: str) -> FileNotFoundError:
         """The error for a missing data_root / split / modality folder."""
         return FileNotFoundError(
-            f'{self.DATASET_NAME}: {what} {path!r} does not exist.\n'
-            f'Expected layout:\n{self.LAYOUT}\n'
-            f'The dataset is obtained {self.SOURCE} ({README_HINT}).')
+            f'{self.name}: {what} {path!r} does not exist.\n'
+            f'Expected layout:\n{self.layout.describe()}\n'
+            f'The dataset is obtained {self.layout.source} ({README_HINT}).')
+
+    def list_images(self, folder: str) -> List[str]:
+        """Sorted image file names (not paths) directly inside ``folder``.
+
+        Raises:
+            FileNotFoundError: Some entries are symbolic links that lead
+                nowhere (dangling or looping); they are listed, not skipped.
+        """
+        names = sorted(n for n in os.listdir(folder) if is_image_name(n))
+        broken = [
+            osp.join(folder, n) for n in names
+            if not osp.exists(osp.join(folder, n))
+        ]
+        if broken:
+            raise FileNotFoundError(
+                f'{self.name}: {len(broken)} image file(s) are symbolic '
+                'links that lead nowhere (dangling or looping): '
+                f'{format_listing(broken)}. Repair or remove them; no sample '
+                'is skipped silently.')
+        return [n for n in names if osp.isfile(osp.join(folder, n))]
 
     def parse_name(self, name: str, path: str) -> Optional[dict]:
         """Read pid / camid (/ sceneid) from a file name.
@@ -253,33 +195,28 @@ class BaseMultiModalReIDDataset(BaseDataset):
         if match is None:
             self._raise_bad_name([path])
         info = dict(pid=int(match.group('pid')))
-        if info['pid'] in self.JUNK_PIDS:
+        if info['pid'] in self.layout.junk_pids:
             return None
         cam = int(match.group('camid'))
-        camid = cam - self.camid_base
+        camid = cam - self.layout.camid_base
         if camid < 0:
             raise ValueError(
-                f'{self.DATASET_NAME}: file {path!r} has camera {cam}, but '
-                f'camera numbers start at {self.camid_base} in this '
-                'dataset\'s file names.')
+                f'{self.name}: file {path!r} has camera {cam}, but camera '
+                f'numbers start at {self.layout.camid_base} in this '
+                "dataset's file names.")
         info['camid'] = camid
         if 'sceneid' in self._name_regex.groupindex and match.group(
                 'sceneid') is not None:
             info['sceneid'] = int(match.group('sceneid'))
         return info
 
-    @property
-    def camid_base(self) -> int:
-        """Camera number of the first camera in file names."""
-        return self.CAMID_BASE
-
     def _raise_bad_name(self, paths: Sequence[str]) -> None:
-        example = (f' (e.g. {self.NAME_EXAMPLE!r})'
-                   if self.NAME_EXAMPLE else '')
+        example = (f' (e.g. {self.layout.example_name()!r})'
+                   if self.layout.name_format else '')
         raise ValueError(
-            f'{self.DATASET_NAME}: file {paths[0]!r} does not match the '
-            f"file-name rule r'{self.name_pattern}'{example} (regex, "
-            'matched against the whole file name, case-insensitive). '
+            f'{self.name}: file {paths[0]!r} does not match the file-name '
+            f"rule r'{self.layout.name_pattern}'{example} (regex, matched "
+            'against the whole file name, case-insensitive). '
             f'{len(paths)} file(s) break the rule: '
             f'{format_listing(list(paths))}.')
 
@@ -314,7 +251,7 @@ class BaseMultiModalReIDDataset(BaseDataset):
             if not osp.isdir(folder):
                 raise self.not_found_error(folder,
                                            f'{modality} modality folder')
-            names[modality] = list_images(folder)
+            names[modality] = self.list_images(folder)
             self.check_names(folder, names[modality])
         sets = {m: set(n) for m, n in names.items()}
         union = sorted(set().union(*sets.values()))
@@ -324,8 +261,8 @@ class BaseMultiModalReIDDataset(BaseDataset):
         ]
         if missing:
             raise FileNotFoundError(
-                f'{self.DATASET_NAME}: {len(missing)} file(s) missing: '
-                'every sample needs one image per modality '
+                f'{self.name}: {len(missing)} file(s) missing: every sample '
+                'needs one image per modality '
                 f'({", ".join(dirs)}) with the same file name. Missing: '
                 f'{format_listing(missing)}. No sample is dropped silently; '
                 'restore the files or remove the incomplete samples.')
@@ -338,6 +275,82 @@ class BaseMultiModalReIDDataset(BaseDataset):
             info['img_path'] = [osp.join(dirs[m], name) for m in dirs]
             infos.append(info)
         return infos
+
+    def scan_tiled_files(self, folder: str) -> List[dict]:
+        """Samples stored one file each, the modalities side by side.
+
+        ``img_path`` repeats the file once per selected modality and
+        ``modality_slices`` gives, in the same order, the ``(x0, x1)``
+        column range (x1 exclusive) of each modality in the file;
+        ``img_width`` is the width the file must have (checked by
+        :class:`~.transforms.LoadMultiModalImages`).
+        """
+        names = self.list_images(folder)
+        self.check_names(folder, names)
+        w = int(self.layout.tile_width)
+        order = self.layout.modalities
+        slices = [(order.index(m) * w, (order.index(m) + 1) * w)
+                  for m in self.modalities]
+        infos = []
+        for name in names:
+            path = osp.join(folder, name)
+            info = self.parse_name(name, path)
+            if info is None:
+                continue
+            info.update(img_path=[path] * len(self.modalities),
+                        modality_slices=list(slices),
+                        img_width=w * len(order))
+            infos.append(info)
+        return infos
+
+    def scan_id_folders(self, folder: str) -> List[dict]:
+        """Samples of every identity folder (``id_folder_format``), ids in
+        numeric order; each folder's files must carry its id."""
+        id_dirs = sorted(
+            (d for d in os.listdir(folder)
+             if not d.startswith('.') and osp.isdir(osp.join(folder, d))),
+            key=lambda d: (not d.isdigit(), int(d) if d.isdigit() else 0, d))
+        infos = []
+        for id_dir in id_dirs:
+            path = osp.join(folder, id_dir)
+            if not id_dir.isdigit():
+                raise ValueError(
+                    f'{self.name}: folder {path!r} is not an identity folder '
+                    '(expected digits, e.g. '
+                    f'{self.layout.id_folder_format.format(pid=19)}). '
+                    f'Expected layout:\n{self.layout.describe()}')
+            id_infos = self.scan_modality_dirs({
+                m: osp.join(path, self.layout.modality_folders[m])
+                for m in self.modalities
+            })
+            for info in id_infos:
+                if info['pid'] != int(id_dir):
+                    raise ValueError(
+                        f'{self.name}: file {info["img_path"][0]!r} has id '
+                        f'{info["pid"]} but lies in the folder of id '
+                        f'{int(id_dir)}; the file-name rule '
+                        f'{self.layout.name_pattern!r} requires both to '
+                        'agree.')
+            infos.extend(id_infos)
+        return infos
+
+    def scan_folder(self, folder: str) -> List[dict]:
+        """The samples of one split folder, as the layout says.
+
+        Args:
+            folder (str): Absolute path of the split folder.
+
+        Returns:
+            list[dict]: ``data_info`` dicts without labels / flags.
+        """
+        if self.layout.tile_width is not None:
+            return self.scan_tiled_files(folder)
+        if self.layout.id_folder_format is not None:
+            return self.scan_id_folders(folder)
+        return self.scan_modality_dirs({
+            m: osp.join(folder, self.layout.modality_folders[m])
+            for m in self.modalities
+        })
 
     # ------------------------------------------------------------------
     # mmengine BaseDataset interface.
@@ -355,7 +368,7 @@ class BaseMultiModalReIDDataset(BaseDataset):
         if not osp.isdir(root):
             raise self.not_found_error(root, 'data_root')
         data_list: List[dict] = []
-        for rel, is_query, is_gallery in self.split_folders():
+        for rel, is_query, is_gallery in self.layout.split_parts(self.split):
             folder = osp.join(root, rel)
             if not osp.isdir(folder):
                 raise self.not_found_error(folder,
@@ -363,9 +376,9 @@ class BaseMultiModalReIDDataset(BaseDataset):
             infos = self.scan_folder(folder)
             if not infos:
                 raise ValueError(
-                    f'{self.DATASET_NAME}: split {self.split!r} folder '
-                    f'{folder!r} holds no sample (no image files, or only '
-                    f'junk ids). Expected layout:\n{self.LAYOUT}')
+                    f'{self.name}: split {self.split!r} folder {folder!r} '
+                    'holds no sample (no image files, or only junk ids). '
+                    f'Expected layout:\n{self.layout.describe()}')
             if self.split != 'train':
                 for info in infos:
                     info['is_query'] = bool(is_query)
@@ -390,8 +403,8 @@ class BaseMultiModalReIDDataset(BaseDataset):
         """The data_info of sample ``idx`` plus ``modalities`` (its order).
 
         The modality names are added here rather than stored per sample so
-        that they reach the packed data samples (DESIGN §3) without being
-        serialised N times.
+        that they reach the packed data samples (and the model's modality
+        check) without being serialised N times.
         """
         info = super().get_data_info(idx)
         info['modalities'] = tuple(self.metainfo['modalities'])

@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Synthetic multi-modal Re-ID data in the layouts of DESIGN §6 (issue 2,
-item 5): what the README demo and the tests train on.
+"""Synthetic multi-modal Re-ID data in the layouts of mmieee's datasets:
+what the README demo and the tests train on.
 
 Each identity is a cartoon person with an identity-specific body shape,
 garment colours, garment textures (stripes / checks), hair, shoes and an
@@ -20,6 +20,10 @@ is therefore learnable (appearance is consistent per identity across
 cameras and modalities) but not trivial (ids share a small palette, cameras
 change the look). Everything is drawn from ``numpy.random.default_rng``
 seeded with ``(seed, ...)``, so the same seed writes byte-identical files.
+
+Files are written where and as the dataset classes read them: folders,
+modality folders, file names, identity folders and side-by-side tiles all
+come from each class's :class:`~mmieee.datasets.DatasetLayout`.
 """
 import os
 import os.path as osp
@@ -28,12 +32,14 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-#: Layout name → dataset folder name.
+from mmieee.datasets import MSVR310, RGBNT100, RGBNT201, Market1501MM
+
+#: Layout name (``--layout``) → the dataset class whose layout is written.
 LAYOUTS = {
-    'rgbnt201': 'RGBNT201',
-    'market1501mm': 'Market1501-MM',
-    'rgbnt100': 'RGBNT100',
-    'msvr310': 'MSVR310',
+    'rgbnt201': RGBNT201,
+    'market1501mm': Market1501MM,
+    'rgbnt100': RGBNT100,
+    'msvr310': MSVR310,
 }
 
 _GARMENT_PALETTE = np.array(
@@ -223,6 +229,7 @@ def render_sample(seed: int, pid: int, cam: int, index: int, height: int,
 
 
 def _write(path: str, img_rgb: np.ndarray, ext: str) -> None:
+    os.makedirs(osp.dirname(path), exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == 'jpg' else []
     ok, buf = cv2.imencode('.' + ext, img_rgb[..., ::-1], params)
     if not ok:
@@ -245,24 +252,16 @@ def generate_synthetic_dataset(out_dir: str,
                                num_distractors: int = 0) -> dict:
     """Write a synthetic multi-modal Re-ID dataset under ``out_dir``.
 
-    Layouts (DESIGN §6), each under ``out_dir/<dataset folder>``:
-
-    * ``'rgbnt201'``: ``RGBNT201/{train_171,test}/{RGB,NI,TI}/``
-      ``<pid:06d>_cam<c>_0_<n:02d>.<ext>`` (cameras numbered from 1); every
-      test image is both query and gallery.
-    * ``'market1501mm'``: ``Market1501-MM/{train,query,gallery}/{RGB,NI,TI}/``
-      ``<pid:04d>_c<c>s1_<frame:06d>_<n:02d>.<ext>``; query = image 0 of each
-      camera of each test id (only camera 1's when there is one image per
-      id and camera), gallery = the rest; ``num_junk`` pid -1 and
-      ``num_distractors`` pid 0 images are added to the gallery.
-    * ``'rgbnt100'``: ``RGBNT100/rgbir/{bounding_box_train,query,``
-      ``bounding_box_test}/<pid:04d>_c<c:04d>_<n:03d>.<ext>``, one file of
-      width ``3 * width`` with RGB | NI | TI side by side (read it with
-      ``RGBNT100(tile_width=width)``); query/gallery as market1501mm.
-    * ``'msvr310'``: ``MSVR310/{bounding_box_train,query3,bounding_box_test}``
-      ``/<pid:04d>/{vis,ni,th}/<pid:04d>_s<scene:03d>_v<c>_<n:03d>.<ext>``
-      with scene = image index + 1 (the views of one capture share a
-      scene); query/gallery as market1501mm.
+    The dataset is written to ``out_dir/<dataset name>`` exactly as the
+    dataset class of ``layout`` reads it (folders, file names, identity
+    folders, side-by-side tiles: see its ``LAYOUT``). Test samples: where the
+    layout's query and gallery folder are one (RGBNT201), every test sample
+    is written there; otherwise image 0 of each camera of each test id is a
+    query (camera 1's only, when there is one image per id and camera) and
+    the rest is gallery, and ``num_junk`` pid -1 and ``num_distractors``
+    pid 0 images are added to the gallery. Side-by-side files are
+    ``3 * width`` wide: read them with ``RGBNT100(tile_width=width)``. The
+    views of one capture share a scene (scene = image index + 1).
 
     Train ids are 1..num_train_ids, test ids follow.
 
@@ -301,36 +300,28 @@ def generate_synthetic_dataset(out_dir: str,
             raise ValueError(f'{name} must be >= {low}, got {value!r}')
     if layout != 'market1501mm' and (num_junk or num_distractors):
         raise ValueError('num_junk / num_distractors exist only in the '
-                         'market1501mm layout')
+                         'market1501mm layout (the one with junk ids)')
     max_pid = num_train_ids + num_test_ids
-    if layout != 'rgbnt201' and max_pid > 9999:
-        raise ValueError(f'{layout} file names hold 4-digit ids; '
-                         f'{max_pid} ids do not fit')
-    if layout == 'market1501mm' and num_cameras > 9:
-        raise ValueError('Market file names hold 1-digit cameras; '
-                         f'num_cameras={num_cameras} > 9')
-
-    root = osp.join(out_dir, LAYOUTS[layout])
+    spec = LAYOUTS[layout].LAYOUT
+    extremes = [(max_pid, num_cameras - 1)] + [(-1, 0)] * bool(num_junk)
+    for pid, cam in extremes:
+        name = spec.file_name(pid, cam, 0, ext)
+        match = spec.regex.fullmatch(name)
+        if match is None or (int(match.group('pid')), int(
+                match.group('camid'))) != (pid, cam + spec.camid_base):
+            raise ValueError(
+                f'{spec.dataset_name} file names cannot hold pid {pid} and '
+                f'camera {cam + spec.camid_base} ({name!r}); use fewer ids '
+                'or cameras')
+    root = osp.join(out_dir, spec.dataset_name)
     train_ids = list(range(1, num_train_ids + 1))
     test_ids = list(range(num_train_ids + 1, max_pid + 1))
     n_img = images_per_id_per_camera
+    folders = spec.split_folders
+    shared_test = folders['query'] == folders['gallery']
 
     # (split folder, pid, cam, index) of every sample.
     plan: List[Tuple[str, int, int, int]] = []
-    if layout == 'rgbnt201':
-        folders = dict(train='train_171', query='test', gallery='test')
-    elif layout == 'market1501mm':
-        folders = dict(train='train', query='query', gallery='gallery')
-    elif layout == 'rgbnt100':
-        folders = dict(
-            train='rgbir/bounding_box_train',
-            query='rgbir/query',
-            gallery='rgbir/bounding_box_test')
-    else:
-        folders = dict(
-            train='bounding_box_train',
-            query='query3',
-            gallery='bounding_box_test')
     for pid in train_ids:
         for cam in range(num_cameras):
             for k in range(n_img):
@@ -338,7 +329,7 @@ def generate_synthetic_dataset(out_dir: str,
     for pid in test_ids:
         for cam in range(num_cameras):
             for k in range(n_img):
-                if layout == 'rgbnt201':
+                if shared_test:
                     is_query = True
                 elif n_img >= 2:
                     is_query = k == 0
@@ -354,43 +345,24 @@ def generate_synthetic_dataset(out_dir: str,
 
     counts: Dict[str, int] = {}
     num_files = 0
-    made = set()
     for frame, (folder, pid, cam, k) in enumerate(plan):
         # Junk / distractor images look like ids outside the dataset.
         look = pid if pid > 0 else extra_pid + (1000 if pid < 0 else 0) + k
         imgs = render_sample(seed, look, cam, k, height, width)
         counts[folder] = counts.get(folder, 0) + 1
-        if layout == 'rgbnt100':
-            d = osp.join(root, folder)
-            if d not in made:
-                os.makedirs(d, exist_ok=True)
-                made.add(d)
-            name = f'{pid:04d}_c{cam + 1:04d}_{k:03d}.{ext}'
-            _write(
-                osp.join(d, name),
-                np.concatenate([imgs['RGB'], imgs['NI'], imgs['TI']], axis=1),
-                ext)
+        # The views of one capture share a scene (layouts with scenes).
+        name = spec.file_name(pid, cam, k, ext, scene=k + 1, frame=frame)
+        split_dir = osp.join(root, folder)
+        if spec.tile_width is not None:
+            tiles = np.concatenate([imgs[m] for m in spec.modalities], axis=1)
+            _write(osp.join(split_dir, name), tiles, ext)
             num_files += 1
             continue
-        if layout == 'rgbnt201':
-            name = f'{pid:06d}_cam{cam + 1}_0_{k:02d}.{ext}'
-            mod_dirs = {m: osp.join(root, folder, m) for m in imgs}
-        elif layout == 'market1501mm':
-            pid_str = f'{pid:04d}' if pid >= 0 else '-1'
-            name = f'{pid_str}_c{cam + 1}s1_{frame:06d}_{k:02d}.{ext}'
-            mod_dirs = {m: osp.join(root, folder, m) for m in imgs}
-        else:
-            name = f'{pid:04d}_s{k + 1:03d}_v{cam}_{k:03d}.{ext}'
-            sub = dict(RGB='vis', NI='ni', TI='th')
-            mod_dirs = {
-                m: osp.join(root, folder, f'{pid:04d}', sub[m])
-                for m in imgs
-            }
-        for m, img in imgs.items():
-            if mod_dirs[m] not in made:
-                os.makedirs(mod_dirs[m], exist_ok=True)
-                made.add(mod_dirs[m])
-            _write(osp.join(mod_dirs[m], name), img, ext)
+        if spec.id_folder_format is not None:
+            split_dir = osp.join(split_dir,
+                                 spec.id_folder_format.format(pid=pid))
+        for m, sub in spec.modality_folders.items():
+            _write(osp.join(split_dir, sub, name), imgs[m], ext)
             num_files += 1
     return dict(root=root, layout=layout, num_files=num_files,
                 samples=counts)

@@ -7,13 +7,17 @@ around mmengine's Runner: ``--cfg-options`` merging, the data-root check,
 the (CPU-capable) distributed set-up and ``register_all_modules``.
 """
 from .cfg_options import ConfigError, merge_cfg_options
-from .checkpoint_compat import (load_local_checkpoint,
-                                patch_mmengine_checkpoint_loader)
+from .config_check import check_config
 from .data_check import (DatasetNotFoundError, check_data_roots,
                          iter_dataset_cfgs)
 from .distributed import init_cpu_process_group, setup_distributed
+from .load_weights import CheckpointMismatchError, load_model_weights
+from .safe_checkpoint import (CheckpointDownloadError, NotACheckpointError,
+                              UnsafeCheckpointError, load_local_checkpoint,
+                              patch_mmengine_checkpoint_loader)
 from .setup_env import register_all_modules
-from .tool_setup import build_runner, exit_on_user_error, load_tool_config
+from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
+                         load_tool_config)
 from .torchvision_compat import patch_torchvision_import
 
 
@@ -29,5 +33,7 @@ __all__ = [
     'register_all_modules', 'merge_cfg_options', 'DatasetNotFoundError',
     'check_data_roots', 'iter_dataset_cfgs', 'init_cpu_process_group',
     'setup_distributed', 'ConfigError', 'build_runner',
-    'exit_on_user_error', 'load_tool_config'
+    'exit_on_user_error', 'load_tool_config', 'CheckpointDownloadError',
+    'NotACheckpointError', 'UnsafeCheckpointError', 'CheckpointMismatchError',
+    'load_model_weights', 'build_test_runner', 'check_config'
 ]

@@ -1,14 +1,14 @@
 # Copyright (c) mmieee contributors.
 """Fail fast, with directions, when a config's dataset is not on disk.
 
-Implements issue 5 item 3 ("errors users hit first"). Building the Runner
+Building the Runner
 builds the three-stream model (and, for training, may download ImageNet
 weights) before any dataset is read; a user who has not downloaded RGBNT201
 yet would wait for that and then get a traceback. ``check_data_roots`` looks
 at the ``data_root`` of every dataset of the chosen dataloaders first and
 raises :class:`DatasetNotFoundError` naming the folder it looked in, the
 expected layout and where the dataset is obtained (both read from the dataset
-class: ``LAYOUT`` / ``SOURCE`` of :class:`BaseMultiModalReIDDataset`), how to
+class's ``LAYOUT``, a :class:`~mmieee.datasets.DatasetLayout`), how to
 point the config elsewhere, and the commands that generate and train on the
 synthetic demo set.
 """
@@ -73,16 +73,12 @@ def _dataset_hint(type_name) -> str:
             cls = DATASETS.get(type_name)
         except Exception:  # an unknown type is reported when it is built
             cls = None
-    lines = []
-    layout = getattr(cls, 'LAYOUT', '')
-    source = getattr(cls, 'SOURCE', '')
-    name = getattr(cls, 'DATASET_NAME', None) or str(type_name)
-    if layout:
-        lines.append(f'Expected layout:\n{layout}')
-    if source:
-        lines.append(f'{name} is obtained {source} '
-                     "(see README, 'Preparing datasets').")
-    return '\n'.join(lines)
+    layout = getattr(cls, 'LAYOUT', None)
+    if not hasattr(layout, 'describe'):
+        return ''
+    return (f'Expected layout:\n{layout.describe()}\n'
+            f'{layout.dataset_name} is obtained {layout.source} '
+            "(see README, 'Preparing datasets').")
 
 
 def check_data_roots(cfg: Config,

@@ -7,9 +7,9 @@ tools all read a config, apply ``--work-dir`` / ``--launcher`` /
 happens, and build a Runner that also works on a CPU-only machine. Doing it
 in one place keeps their behaviour (and their error messages) identical.
 
-User errors (a missing dataset, a misspelt option, a bad value) are
-:class:`ConfigError` or :class:`~.data_check.DatasetNotFoundError`; a tool
-wraps its ``main`` in :func:`exit_on_user_error` so that they end the
+User errors (a missing dataset, a misspelt option, a bad value, a
+checkpoint that is unsafe or does not fit) are exceptions of known classes;
+a tool wraps its ``main`` in :func:`exit_on_user_error` so that they end the
 process with ``Error: <message>`` and exit status 2 instead of a traceback.
 """
 import contextlib
@@ -18,13 +18,17 @@ import sys
 from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .cfg_options import ConfigError, merge_cfg_options
-from .data_check import DATALOADER_KEYS, DatasetNotFoundError, \
-    check_data_roots
+from .config_check import check_config
+from .data_check import DATALOADER_KEYS, DatasetNotFoundError, check_data_roots
 from .distributed import setup_distributed
+from .load_weights import load_model_weights
+from .safe_checkpoint import (CheckpointDownloadError, NotACheckpointError,
+                              UnsafeCheckpointError)
 
 
 def load_tool_config(config: str,
@@ -47,7 +51,8 @@ def load_tool_config(config: str,
         Config: The config, ready for :func:`build_runner`.
 
     Raises:
-        ConfigError: The file does not exist or an option is refused.
+        ConfigError: The file does not exist, an option is refused, or a
+            value is invalid (:func:`~.config_check.check_config`).
         DatasetNotFoundError: A dataset folder is missing.
     """
     if not osp.isfile(config):
@@ -60,6 +65,7 @@ def load_tool_config(config: str,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
     merge_cfg_options(cfg, cfg_options)
+    check_config(cfg)
     check_data_roots(cfg, data_keys)
     return cfg
 
@@ -80,16 +86,46 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
+def build_test_runner(cfg: Config, checkpoint: str,
+                      strict: bool = True) -> Runner:
+    """Build the Runner and load ``checkpoint`` into its model for testing.
+
+    Unlike ``load_from`` (which mmengine loads non-strictly), the weights
+    are loaded by :func:`~.load_weights.load_model_weights`: a checkpoint
+    that leaves model keys missing, has keys the model lacks, holds tensors
+    of other shapes or was trained on other modalities is refused before
+    any metric is computed.
+
+    Args:
+        cfg (Config): From :func:`load_tool_config`.
+        checkpoint (str): Checkpoint path or URL.
+        strict (bool): False loads what fits and logs the rest
+            (``--non-strict``). Defaults to True.
+
+    Returns:
+        Runner: With the weights loaded; ``runner.test()`` evaluates them.
+    """
+    cfg.load_from, cfg.resume = None, False
+    runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    load_model_weights(model, checkpoint, strict=strict)
+    return runner
+
+
 @contextlib.contextmanager
 def exit_on_user_error() -> Iterator[None]:
     """End the process with ``Error: <message>`` (status 2) on a user error.
 
-    Only :class:`ConfigError` and :class:`DatasetNotFoundError` are caught:
-    everything else is a bug or comes from a library and keeps its
+    Caught: :class:`ConfigError` (which includes a checkpoint that does not
+    fit the model), :class:`DatasetNotFoundError` and the checkpoint
+    loader's refusals (unsafe content, not a checkpoint, failed download).
+    Everything else is a bug or comes from a library and keeps its
     traceback.
     """
     try:
         yield
-    except (ConfigError, DatasetNotFoundError) as err:
+    except (ConfigError, DatasetNotFoundError, UnsafeCheckpointError,
+            NotACheckpointError, CheckpointDownloadError) as err:
         print(f'Error: {err}', file=sys.stderr)
         sys.exit(2)

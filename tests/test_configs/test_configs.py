@@ -12,6 +12,7 @@ from mmengine.registry import init_default_scope
 
 from mmieee.registry import DATA_SAMPLERS, DATASETS, METRICS, MODELS
 from mmieee.testing.synthetic import generate_synthetic_dataset
+from mmieee.utils import check_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(
@@ -52,6 +53,7 @@ def test_every_config_is_found():
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_builds_model_datasets_sampler_metric(name, trees):
     cfg = load(name)
+    check_config(cfg)  # what every tool does before building
     assert cfg.default_scope == 'mmieee'
     init_default_scope('mmieee')
     model = MODELS.build(copy.deepcopy(cfg.model))

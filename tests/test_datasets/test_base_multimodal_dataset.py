@@ -1,5 +1,7 @@
 # Copyright (c) mmieee contributors.
 """Shared behaviour of BaseMultiModalReIDDataset (through RGBNT201)."""
+import os
+
 import pytest
 
 from mmieee.datasets import RGBNT201, BaseMultiModalReIDDataset
@@ -88,3 +90,19 @@ def test_data_root_type(tmp_path):
     # pathlib paths are fine
     with pytest.raises(FileNotFoundError):
         RGBNT201(tmp_path / 'x')
+
+
+@pytest.mark.parametrize('kind', ['dangling', 'looping'])
+def test_broken_symlinks_are_errors_listing_them(tmp_path, triplets, kind):
+    triplets(tmp_path, 'train_171', ['000001_cam1_0_00.jpg'])
+    for m in ('RGB', 'NI', 'TI'):
+        link = tmp_path / 'train_171' / m / '000002_cam1_0_00.jpg'
+        if kind == 'dangling':
+            os.symlink(tmp_path / 'nowhere.jpg', link)
+        else:
+            os.symlink(link, link)
+    with pytest.raises(FileNotFoundError) as err:
+        RGBNT201(str(tmp_path))
+    msg = str(err.value)
+    assert '1 image file(s) are symbolic links that lead nowhere' in msg
+    assert '000002_cam1_0_00.jpg' in msg

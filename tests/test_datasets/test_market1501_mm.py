@@ -79,7 +79,7 @@ def test_missing_gallery_folder(tmp_path, triplets):
         Market1501MM(str(tmp_path), split='test')
     msg = str(err.value)
     assert osp.join(str(tmp_path), 'gallery') in msg
-    assert 'Market1501-MM/{train,query,gallery}/{RGB,NI,TI}/' in msg
+    assert '<data_root>/{train,query,gallery}/{RGB,NI,TI}/' in msg
     assert "README, section 'Preparing datasets'" in msg
 
 
@@ -96,8 +96,8 @@ def test_bad_name(tmp_path, triplets):
     with pytest.raises(ValueError) as err:
         Market1501MM(str(tmp_path))
     assert 'cam1_0002.jpg' in str(err.value)
-    assert '0002_c1s1_000451_03.jpg' in str(err.value)  # the example
-    assert f"r'{Market1501MM.NAME_PATTERN}'" in str(err.value)
+    assert Market1501MM.LAYOUT.example_name() in str(err.value)
+    assert f"r'{Market1501MM.LAYOUT.name_pattern}'" in str(err.value)
 
 
 def test_only_junk_is_an_empty_split(tmp_path, triplets):

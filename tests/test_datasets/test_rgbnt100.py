@@ -68,7 +68,7 @@ def test_loader_crops_each_modality(root, modalities):
         np.testing.assert_array_equal(img, ref[m])
 
 
-def test_design_example_name(tmp_path, write_files):
+def test_documented_example_name(tmp_path, write_files):
     write_files(tmp_path, ['rgbir/bounding_box_train/0561_c0001_006.jpg',
                            'rgbir/bounding_box_train/0561_c0008_001.jpg'])
     ds = RGBNT100(str(tmp_path))
@@ -79,14 +79,14 @@ def test_design_example_name(tmp_path, write_files):
 def test_errors(tmp_path, write_files):
     with pytest.raises(FileNotFoundError) as err:
         RGBNT100(str(tmp_path / 'RGBNT100'))
-    assert 'RGBNT100/rgbir/{bounding_box_train,query,bounding_box_test}' \
-        in str(err.value)
+    assert ('<data_root>/{rgbir/bounding_box_train,rgbir/query,'
+            'rgbir/bounding_box_test}') in str(err.value)
     assert 'Preparing datasets' in str(err.value)
     write_files(tmp_path, ['rgbir/bounding_box_train/car_12.jpg'])
     with pytest.raises(ValueError) as err:
         RGBNT100(str(tmp_path))
     assert 'car_12.jpg' in str(err.value)
-    assert f"r'{RGBNT100.NAME_PATTERN}'" in str(err.value)
+    assert f"r'{RGBNT100.LAYOUT.name_pattern}'" in str(err.value)
     with pytest.raises(FileNotFoundError, match='bounding_box_test'):
         write_files(tmp_path, ['rgbir/query/0561_c0001_006.jpg'])
         RGBNT100(str(tmp_path), split='test')
@@ -100,3 +100,18 @@ def test_empty_split(tmp_path):
     (tmp_path / 'rgbir' / 'bounding_box_train').mkdir(parents=True)
     with pytest.raises(ValueError, match='holds no sample'):
         RGBNT100(str(tmp_path))
+
+
+def test_file_of_another_width_is_an_error_naming_it(root):
+    """A file wider than 3 x tile_width would be cut at the wrong places
+    (the "RGB" tile would be padding and NI would get RGB)."""
+    from mmieee.datasets.transforms import LoadMultiModalImages
+    ds = RGBNT100(root, split='train', tile_width=W - 2,
+                  pipeline=[LoadMultiModalImages()])
+    info = ds.get_data_info(0)
+    assert info['img_width'] == 3 * (W - 2)
+    with pytest.raises(ValueError) as err:
+        ds[0]
+    msg = str(err.value)
+    assert info['img_path'][0] in msg
+    assert f'is {3 * W} pixels wide' in msg and f'{3 * (W - 2)}' in msg

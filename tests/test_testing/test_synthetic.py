@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmieee.datasets import RGBNT201
-from mmieee.testing import generate_synthetic_dataset
+from mmieee.datasets import RGBNT201, Market1501MM
+from mmieee.testing import LAYOUTS, generate_synthetic_dataset
 from mmieee.testing.synthetic import render_sample
 
 SMALL = dict(num_train_ids=3, num_test_ids=2, num_cameras=2,
@@ -112,8 +112,9 @@ def test_market_layout_query_gallery(tmp_path):
     # query: image 0 of each camera of the 2 test ids; gallery: the rest
     assert info['samples'] == {'train': 12, 'query': 4, 'gallery': 4 + 3}
     gal = sorted(os.listdir(osp.join(info['root'], 'gallery', 'RGB')))
-    assert sum(n.startswith('-1_') for n in gal) == 1
-    assert sum(n.startswith('0000_') for n in gal) == 2
+    pids = [int(Market1501MM.LAYOUT.regex.fullmatch(n).group('pid'))
+            for n in gal]
+    assert pids.count(-1) == 1 and pids.count(0) == 2
 
 
 def test_single_image_per_camera_still_has_gallery(tmp_path):
@@ -128,11 +129,29 @@ def test_single_image_per_camera_still_has_gallery(tmp_path):
     (dict(ext='gif'), 'ext'),
     (dict(num_train_ids=0), 'num_train_ids'),
     (dict(num_junk=1), 'market1501mm'),
-    (dict(layout='market1501mm', num_cameras=10), 'num_cameras'),
 ])
 def test_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate_synthetic_dataset(str(tmp_path), **kwargs)
+
+
+@pytest.mark.parametrize('cls', list(LAYOUTS.values()))
+def test_every_layout_is_written_as_its_dataset_reads_it(tmp_path, cls):
+    """The generator takes folders and names from the dataset class's
+    LAYOUT: the class reads back every id and camera, with 10 cameras."""
+    layout = [k for k, v in LAYOUTS.items() if v is cls][0]
+    info = generate_synthetic_dataset(
+        str(tmp_path), layout=layout, num_train_ids=3, num_test_ids=2,
+        num_cameras=10, images_per_id_per_camera=2, height=16, width=8)
+    assert info['root'] == osp.join(str(tmp_path), cls.LAYOUT.dataset_name)
+    extra = dict(tile_width=8) if cls.LAYOUT.tile_width else {}
+    train = cls(info['root'], split='train', **extra)
+    assert sorted({train.get_data_info(i)['pid'] for i in range(len(train))
+                   }) == [1, 2, 3]
+    assert sorted({train.get_data_info(i)['camid']
+                   for i in range(len(train))}) == list(range(10))
+    test = cls(info['root'], split='test', **extra)
+    assert len(test) == 2 * 10 * 2
 
 
 def _load_cli():

@@ -35,7 +35,6 @@ model = dict(
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
-    sampler=dict(num_instances=4, batch_size=8),
     dataset=dict(data_root=data_root))
 val_dataloader = dict(
     batch_size=8, num_workers=0, dataset=dict(data_root=data_root))

@@ -1,5 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Write a synthetic multi-modal Re-ID dataset (DESIGN §6 layouts).
+"""Write a synthetic multi-modal Re-ID dataset in the layout of one of
+mmieee's dataset classes.
 
 Example::
 
@@ -21,8 +22,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='Generate a synthetic RGB/NI/TI Re-ID dataset whose '
         'identities look consistent across modalities and vary by camera.')
     parser.add_argument(
-        'out_dir', help='parent folder; the dataset is written to '
-        'OUT_DIR/<RGBNT201|Market1501-MM|RGBNT100|MSVR310>')
+        'out_dir',
+        help='parent folder; the dataset is written to OUT_DIR/<dataset '
+        'name> (' +
+        ', '.join(c.LAYOUT.dataset_name for c in LAYOUTS.values()) + ')')
     parser.add_argument(
         '--layout', default='rgbnt201', choices=sorted(LAYOUTS))
     parser.add_argument('--num-train-ids', type=int, default=40)

@@ -34,8 +34,9 @@ train_dataloader = dict(
     num_workers=4,
     # Non-persistent workers keep --resume bit-exact (EpochSeedHook).
     persistent_workers=False,
-    sampler=dict(
-        type='IdentityBalancedSampler', num_instances=4, batch_size=8),
+    # P x K = (batch_size / num_instances) x 4; the sampler takes its batch
+    # size from batch_size above.
+    sampler=dict(type='IdentityBalancedSampler', num_instances=4),
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,

@@ -25,7 +25,9 @@ from torchreid (for an exact ``__len__`` and equal shares per rank):
   shares are disjoint positions of the epoch, equally long, and every
   per-rank batch of ``batch_size`` consecutive indices is one P × K batch.
 
-``batch_size`` must equal the dataloader's (per-GPU) ``batch_size``.
+``batch_size`` must equal the dataloader's (per-GPU) ``batch_size``: configs
+state it once, as the dataloader's, and the tools fill the sampler's from it
+(:func:`mmieee.utils.check_config`; a different value is an error there).
 """
 from typing import Dict, Iterator, List, Optional
 
@@ -46,7 +48,7 @@ class IdentityBalancedSampler(Sampler):
         num_instances (int): K, images per identity in a batch. Defaults
             to 4.
         batch_size (int): Per-rank batch size, P × K; must equal the
-            dataloader's ``batch_size``. Defaults to 8.
+            dataloader's ``batch_size`` (the tools fill it in from there).
         shuffle (bool): Shuffle images and identities. With False the epoch
             is deterministic (ids and images in dataset order) and the same
             for every epoch. Defaults to True.
@@ -69,7 +71,7 @@ class IdentityBalancedSampler(Sampler):
     def __init__(self,
                  dataset,
                  num_instances: int = 4,
-                 batch_size: int = 8,
+                 batch_size: Optional[int] = None,
                  shuffle: bool = True,
                  seed: Optional[int] = None,
                  round_up: bool = True,
@@ -78,6 +80,13 @@ class IdentityBalancedSampler(Sampler):
         if num_instances < 1:
             raise ValueError('IdentityBalancedSampler: num_instances must be '
                              f'>= 1, got {num_instances}')
+        if batch_size is None:
+            raise ValueError(
+                'IdentityBalancedSampler needs batch_size (the dataloader\'s '
+                'batch size). tools/train.py fills it in from '
+                'train_dataloader.batch_size; a script that builds the '
+                'Runner itself can call mmieee.utils.check_config(cfg) '
+                'first, or set train_dataloader.sampler.batch_size.')
         if batch_size < num_instances or batch_size % num_instances != 0:
             raise ValueError(
                 f'IdentityBalancedSampler: batch_size={batch_size} must be a '

@@ -1,10 +1,10 @@
 # Copyright (c) mmieee contributors.
-"""Loading of the M aligned images of one multi-modal sample (DESIGN §1, §3).
+"""Loading of the M aligned images of one multi-modal sample.
 
 Every ``data_info`` carries ``img_path`` = one path per modality, in the
 order of ``metainfo['modalities']``. RGBNT100 stores the three modalities of a
-sample side by side in one file (DESIGN §6: RGB | NI | TI at x 0–256 / 256–512
-/ 512–768); its dataset adds ``modality_slices`` = one ``(x0, x1)`` per
+sample side by side in one file (RGB | NI | TI at x 0–256 / 256–512 /
+512–768); its dataset adds ``modality_slices`` = one ``(x0, x1)`` per
 modality and the file is read once and cut along x.
 
 Channel order: images are returned in **RGB** order by default
@@ -32,6 +32,9 @@ class LoadMultiModalImages(BaseTransform):
       equal paths) when ``modality_slices`` is given.
     - modality_slices (list[tuple[int, int]], optional): ``(x0, x1)`` column
       range of each modality inside the one shared file (RGBNT100).
+    - img_width (int, optional): The width that shared file must have; a
+      file of another width is an error (its tiles would be cut at the
+      wrong places).
 
     Added keys:
 
@@ -147,9 +150,18 @@ class LoadMultiModalImages(BaseTransform):
                     f'{len(slices)} modality_slices for {paths[0]}')
             cache: Dict[str, np.ndarray] = {}
             imgs = []
+            width = results.get('img_width')
             for path, s in zip(paths, slices):
                 if path not in cache:  # each file is read once
                     cache[path] = self._read(path)
+                    if width is not None and cache[path].shape[1] != width:
+                        raise ValueError(
+                            f'LoadMultiModalImages: {path} is '
+                            f'{cache[path].shape[1]} pixels wide, but it '
+                            f'must hold its modalities side by side in '
+                            f'exactly {width} pixels ({len(slices)} of '
+                            f'them selected, tiles of {s[1] - s[0]}); cutting'
+                            ' it would give the wrong tiles')
                 full = cache[path]
                 (x0, x1), = self._check_slices([s], full.shape[1], path)
                 # copy: in-place transforms (RandomErasing) must not write

@@ -1,5 +1,8 @@
 # Copyright (c) mmieee contributors.
 from .epoch_seed_hook import EpochSeedHook, epoch_seed
 from .num_classes_check_hook import NumClassesCheckHook
+from .reid_checkpoint_hook import ReIDCheckpointHook
 
-__all__ = ['EpochSeedHook', 'NumClassesCheckHook', 'epoch_seed']
+__all__ = [
+    'EpochSeedHook', 'NumClassesCheckHook', 'ReIDCheckpointHook', 'epoch_seed'
+]

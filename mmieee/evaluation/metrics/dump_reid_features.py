@@ -21,6 +21,7 @@ import mmengine
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
 from mmieee.registry import METRICS
@@ -127,5 +128,11 @@ class DumpReIDFeatures(BaseMetric):
         """Write the feature set of all samples; report nothing."""
         out_dir = osp.dirname(osp.abspath(self.out_file))
         mmengine.mkdir_or_exist(out_dir)
-        mmengine.dump(collect_features(results), self.out_file)
+        features = collect_features(results)
+        mmengine.dump(features, self.out_file)
+        print_log(
+            f'Dumped the features of {len(features["feats"])} samples '
+            f'({features["feats"].shape[1]}-d) to '
+            f'{osp.abspath(self.out_file)}',
+            logger='current')
         return {}

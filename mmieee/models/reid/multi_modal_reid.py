@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Multi-modal Re-ID model: backbone -> neck -> head (DESIGN §1 data flow,
-DESIGN §3 "Model modes", DESIGN §4 the IEEE model; paper Fig. 3).
+"""Multi-modal Re-ID model: backbone -> neck -> head (paper Fig. 3; the data
+flow is described in docs/architecture.md).
 
 Modes of ``forward(inputs, data_samples, mode)``, ``inputs`` being the
 (B, M, C, H, W) float batch from the data preprocessor:
@@ -14,6 +14,13 @@ the named modalities (names from ``modalities`` or indices) to zero after the
 data preprocessor, i.e. to the normalised mean, in ``'predict'`` and
 ``'tensor'`` modes only.
 
+Contracts checked here, where data enters the model: the data samples'
+``modalities`` (every packed sample carries its dataset's order) must equal
+``modalities``, and a training loss that is NaN or infinite stops training
+(``train_cfg=dict(non_finite_loss='error')``, the default) naming the
+iteration, the epoch and every loss term, before anything is saved; with
+``'skip'`` the batch is dropped instead (see :meth:`parse_losses`).
+
 Size: the full-size official-variant model (three ResNet-50 streams, CIM with
 CA, 768-d reduce layers, official REM, 6 parts x 128-d, 171 training
 identities) has 105,955,785 trainable parameters (BN buffers not counted):
@@ -25,9 +32,12 @@ The official implementation's model has 109,499,337 = 105,955,785 +
 are not created here.
 """
 import copy
-from typing import Dict, List, Optional, Sequence, Union
+import logging
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.distributed as torch_dist
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 from torch import nn
@@ -35,6 +45,8 @@ from torch import nn
 from mmieee.registry import MODELS
 
 _TEST_CFG_KEYS = ('blank_modalities', )
+_TRAIN_CFG_KEYS = ('non_finite_loss', )
+_NON_FINITE_ACTIONS = ('error', 'skip')
 
 
 def _with_modalities(cfg: dict, part: str, num_modalities: int) -> dict:
@@ -66,6 +78,9 @@ class MultiModalReID(BaseModel):
             Defaults to ('RGB', 'NI', 'TI').
         test_cfg (dict, optional): ``blank_modalities`` (names or indices
             of modalities zeroed in predict/tensor mode). Defaults to None.
+        train_cfg (dict, optional): ``non_finite_loss``: ``'error'``
+            (default: stop at the first NaN / inf loss) or ``'skip'`` (drop
+            such batches, see :meth:`parse_losses`). Defaults to None.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
@@ -76,6 +91,7 @@ class MultiModalReID(BaseModel):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  modalities: Sequence[str] = ('RGB', 'NI', 'TI'),
                  test_cfg: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if isinstance(data_preprocessor, dict):
             # Build from our registry: mmengine's BaseModel would use the root
@@ -99,6 +115,17 @@ class MultiModalReID(BaseModel):
             raise ValueError(f'MultiModalReID: unknown test_cfg keys '
                              f'{sorted(unknown)}; known: {_TEST_CFG_KEYS}')
         self.set_blank_modalities(self.test_cfg.get('blank_modalities') or ())
+        self.train_cfg = dict(train_cfg or {})
+        unknown = set(self.train_cfg) - set(_TRAIN_CFG_KEYS)
+        if unknown:
+            raise ValueError(f'MultiModalReID: unknown train_cfg keys '
+                             f'{sorted(unknown)}; known: {_TRAIN_CFG_KEYS}')
+        self.non_finite_loss = self.train_cfg.get('non_finite_loss', 'error')
+        if self.non_finite_loss not in _NON_FINITE_ACTIONS:
+            raise ValueError(
+                'MultiModalReID: train_cfg.non_finite_loss must be one of '
+                f'{_NON_FINITE_ACTIONS}, got {self.non_finite_loss!r}')
+        self._buffer_snapshot: Optional[Dict[str, torch.Tensor]] = None
 
     def set_blank_modalities(
             self, blank: Union[str, int, Sequence[Union[str, int]]]) -> None:
@@ -155,6 +182,33 @@ class MultiModalReID(BaseModel):
                 "preprocessor (dict(type='MultiModalDataPreprocessor', ...))")
         return inputs
 
+    def check_modalities(self, data_samples: Optional[Sequence]) -> None:
+        """Refuse a batch whose samples were loaded in another modality
+        order (or with other modalities) than the model's.
+
+        Args:
+            data_samples (Sequence[DataSample], optional): The batch's
+                samples; those without ``modalities`` metainfo are not
+                checked.
+
+        Raises:
+            ValueError: Naming both orders.
+        """
+        if not data_samples:
+            return
+        found = {
+            tuple(s.metainfo['modalities'])
+            for s in data_samples if 'modalities' in s.metainfo
+        }
+        wrong = sorted(found - {self.modalities})
+        if wrong:
+            raise ValueError(
+                f'MultiModalReID: the batch holds modalities {list(wrong[0])}'
+                f' but the model was built for {list(self.modalities)}: set '
+                'the dataset\'s modalities= to the model\'s modalities, in '
+                'the same order (a model stream only works on the modality '
+                'it was trained on)')
+
     def blank(self, inputs: torch.Tensor) -> torch.Tensor:
         """Zero the ``test_cfg.blank_modalities`` of a (B, M, C, H, W)
         batch (returns a new tensor when there is something to blank)."""
@@ -195,10 +249,13 @@ class MultiModalReID(BaseModel):
             ``pred_feature``; or the (B, M·P·C_out) feature.
         """
         inputs = self._stack(inputs)
+        self.check_modalities(data_samples)
         if mode == 'loss':
             if data_samples is None:
                 raise ValueError("MultiModalReID: mode='loss' needs "
                                  'data_samples with gt_label')
+            if self.non_finite_loss == 'skip':
+                self._snapshot_buffers()
             return self.head.loss(self.extract_feat(inputs), data_samples)
         if mode == 'predict':
             return self.head.predict(
@@ -207,3 +264,67 @@ class MultiModalReID(BaseModel):
             return self.extract_feat(self.blank(inputs)).flatten(1)
         raise ValueError(f'MultiModalReID: invalid mode {mode!r}; expected '
                          "'loss', 'predict' or 'tensor'")
+
+    def _snapshot_buffers(self) -> None:
+        """Copy the floating-point buffers (BatchNorm statistics) so that a
+        skipped batch can leave them as they were."""
+        self._buffer_snapshot = {
+            name: buf.detach().clone()
+            for name, buf in self.named_buffers() if buf.is_floating_point()
+        }
+
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """mmengine's loss parsing, plus the non-finite loss guard.
+
+        Every loss term is checked (one host sync per iteration, which the
+        logger makes anyway); in a distributed run the ranks agree, so all
+        stop or skip together.
+
+        * ``non_finite_loss='error'``: raise :class:`FloatingPointError`
+          naming the iteration, the epoch and each term's value. The
+          optimizer has not stepped and no checkpoint has been written.
+        * ``'skip'``: log a warning and return a loss whose gradient is zero
+          for every parameter; the BatchNorm statistics the batch changed
+          are restored. SGD's momentum and weight decay still act on that
+          step, as for a batch of zero loss.
+
+        Args:
+            losses (dict): The head's losses (and accuracies).
+
+        Returns:
+            tuple[Tensor, dict]: The total loss and the log variables.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        terms = {k: v for k, v in log_vars.items() if 'loss' in k}
+        finite = torch.stack([v.detach().float() for v in terms.values()])
+        bad = (~torch.isfinite(finite)).any().float().reshape(1)
+        if torch_dist.is_available() and torch_dist.is_initialized() \
+                and torch_dist.get_world_size() > 1:
+            torch_dist.all_reduce(bad, op=torch_dist.ReduceOp.MAX)
+        if not bool(bad.item()):
+            return loss, log_vars
+        hub = MessageHub.get_current_instance()
+        values = ', '.join(f'{k}={float(v):.6g}' for k, v in terms.items())
+        where = (f'iteration {hub.get_info("iter", -1) + 1} (epoch '
+                 f'{hub.get_info("epoch", -1) + 1})')
+        if self.non_finite_loss == 'error':
+            raise FloatingPointError(
+                f'Non-finite training loss at {where}: {values} (on this '
+                'rank, or on another one). Training stopped before the '
+                'optimizer step; nothing was saved. Look for NaN / inf in '
+                'the inputs of this batch or lower the learning rate; set '
+                "model.train_cfg.non_finite_loss='skip' to drop such "
+                'batches instead.')
+        print_log(f'Skipping the batch of {where}: non-finite loss '
+                  f'({values}).', logger='current', level=logging.WARNING)
+        if self._buffer_snapshot is not None:
+            for name, buf in self.named_buffers():
+                if name in self._buffer_snapshot:
+                    buf.copy_(self._buffer_snapshot[name])
+        zero = sum(p.sum() * 0 for p in self.parameters() if p.requires_grad)
+        log_vars = type(log_vars)(
+            (k, torch.zeros_like(v.detach()) if 'loss' in k else v)
+            for k, v in log_vars.items())
+        return zero, log_vars

@@ -197,7 +197,7 @@ def test_ddp_sharding_disjoint_every_epoch(monkeypatch):
 def test_ddp_from_dist_info(monkeypatch):
     import mmieee.datasets.samplers.identity_sampler as mod
     monkeypatch.setattr(mod, 'get_dist_info', lambda: (1, 2))
-    s = IdentityBalancedSampler(FakeDataset([4] * 4), seed=0)
+    s = IdentityBalancedSampler(FakeDataset([4] * 4), batch_size=8, seed=0)
     assert (s.rank, s.world_size) == (1, 2) and len(s) == 8
 
 
@@ -232,7 +232,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='P = .* 3 distinct.*has 2'):
         IdentityBalancedSampler(ds, num_instances=2, batch_size=6)
     with pytest.raises(ValueError, match='rank=2'):
-        IdentityBalancedSampler(ds, rank=2, world_size=2)
+        IdentityBalancedSampler(ds, batch_size=8, rank=2, world_size=2)
 
     class NoLabel(FakeDataset):
 
@@ -240,4 +240,11 @@ def test_bad_arguments():
             return dict(pid=1)
 
     with pytest.raises(ValueError, match='gt_label'):
-        IdentityBalancedSampler(NoLabel([4, 4]))
+        IdentityBalancedSampler(NoLabel([4, 4]), batch_size=8)
+
+
+def test_missing_batch_size_says_where_it_comes_from():
+    ds = FakeDataset([2, 2])
+    with pytest.raises(ValueError, match='needs batch_size.*'
+                       'train_dataloader.batch_size'):
+        IdentityBalancedSampler(ds, num_instances=2, seed=0)

@@ -1,0 +1,61 @@
+# Copyright (c) mmieee contributors.
+"""Write files so that a crash never leaves a half-written one in place.
+
+Why: mmengine's local storage backend writes a checkpoint straight into its
+final name; a run killed while a (hundreds of MB) checkpoint is written
+leaves a truncated file that ``--resume`` then fails on. Here the bytes go
+to a temporary file in the same folder, are flushed to disk, and the file is
+renamed into place (``os.replace`` is atomic on POSIX and Windows): the
+final name holds either the old complete file or the new complete one.
+
+:class:`AtomicLocalBackend` is mmengine's ``LocalBackend`` with this
+``put``; it is registered as the fileio backend ``'atomic_local'`` and
+:class:`~mmieee.engine.ReIDCheckpointHook` saves through it.
+"""
+import os
+import os.path as osp
+from pathlib import Path
+from typing import Union
+
+from mmengine.fileio import LocalBackend, register_backend
+
+#: Temporary files are named ``.<final name>.partial-<pid>``.
+PARTIAL_MARK = '.partial-'
+
+
+def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
+    """Write ``data`` to ``filepath`` atomically.
+
+    Args:
+        data (bytes): The content.
+        filepath (str | Path): Destination; its folder is created.
+    """
+    filepath = str(filepath)
+    folder = osp.dirname(osp.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder,
+                   f'.{osp.basename(filepath)}{PARTIAL_MARK}{os.getpid()}')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+@register_backend('atomic_local')
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local backend whose writes are atomic (see module doc)."""
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        """Write bytes atomically."""
+        atomic_write(obj, filepath)
+
+    def put_text(self, obj: str, filepath: Union[str, Path],
+                 encoding: str = 'utf-8') -> None:
+        """Write text atomically."""
+        atomic_write(obj.encode(encoding), filepath)

@@ -1,0 +1,68 @@
+# Copyright (c) mmieee contributors.
+"""Config values the tools check (or derive) before anything is built.
+
+mmengine accepts these and fails much later, or never: ``max_epochs=0``
+"trains" nothing and exits 0, a sampler whose batch size differs from its
+dataloader's silently breaks the P x K batches the metric losses need.
+:func:`check_config` runs in :func:`~.tool_setup.load_tool_config`, i.e. in
+every tool, after the command-line options are merged.
+"""
+from mmengine.config import Config
+
+from .cfg_options import ConfigError
+from .data_check import DATALOADER_KEYS
+
+#: Samplers that build P x K batches and so must know the batch size.
+PK_SAMPLERS = ('IdentityBalancedSampler', )
+
+
+def _positive_int(cfg: Config, section: str, key: str) -> None:
+    value = (cfg.get(section) or {}).get(key)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f'{section}.{key} must be an integer >= 1, got '
+                          f'{value!r}')
+
+
+def fill_sampler_batch_size(cfg: Config) -> None:
+    """Give each P x K sampler its dataloader's batch size.
+
+    The batch size is stated once, as ``<loader>.batch_size``; a sampler
+    that states its own must agree.
+
+    Raises:
+        ConfigError: The two differ (both keys and values are named).
+    """
+    for key in DATALOADER_KEYS:
+        loader = cfg.get(key)
+        if not loader or not isinstance(loader.get('sampler'), dict):
+            continue
+        sampler = loader['sampler']
+        if str(sampler.get('type')).split('.')[-1] not in PK_SAMPLERS:
+            continue
+        batch = loader.get('batch_size')
+        if sampler.get('batch_size') is None:
+            sampler['batch_size'] = batch
+        elif sampler['batch_size'] != batch:
+            raise ConfigError(
+                f'{key}.sampler.batch_size={sampler["batch_size"]} differs '
+                f'from {key}.batch_size={batch}: the batches would not be '
+                f'P x K. State the batch size once, as {key}.batch_size (the '
+                'sampler takes it from there).')
+
+
+def check_config(cfg: Config) -> None:
+    """Refuse values that would fail late or silently; fill derived ones.
+
+    Args:
+        cfg (Config): The merged config (changed in place).
+
+    Raises:
+        ConfigError: Naming the key and the value.
+    """
+    for key in ('max_epochs', 'max_iters', 'val_interval'):
+        _positive_int(cfg, 'train_cfg', key)
+    for key in DATALOADER_KEYS:
+        _positive_int(cfg, key, 'batch_size')
+    fill_sampler_batch_size(cfg)

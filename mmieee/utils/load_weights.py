@@ -1,0 +1,163 @@
+# Copyright (c) mmieee contributors.
+"""Put a checkpoint's weights into a model for evaluation: all of them, or a
+clear error.
+
+mmengine's Runner loads ``load_from`` non-strictly: a checkpoint of another
+architecture, or with no matching key at all, leaves the model partly or
+wholly random, one warning line is logged, and evaluation prints numbers of
+that random model. For evaluation and inference mmieee loads strictly
+instead (:func:`load_model_weights`): every model key must be in the
+checkpoint with the same shape, no checkpoint key may be left over, and the
+checkpoint's modalities (``meta['modalities']``, written by
+:class:`~mmieee.engine.ReIDCheckpointHook`, or the training set's
+``meta['dataset_meta']['modalities']``) must be the model's, in the same
+order. Otherwise :class:`CheckpointMismatchError` lists the first keys of
+each kind and their counts. ``strict=False`` (``--non-strict``) loads what
+fits and logs the same list.
+
+Training with ``load_from`` (fine-tuning) keeps mmengine's behaviour.
+"""
+import logging
+import re
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch import nn
+
+from .cfg_options import ConfigError
+
+#: Keys named per kind in a mismatch message before the count takes over.
+MAX_LISTED_KEYS = 5
+
+
+class CheckpointMismatchError(ConfigError):
+    """A checkpoint does not fit the model it is loaded into."""
+
+
+def checkpoint_modalities(checkpoint: dict) -> Optional[Tuple[str, ...]]:
+    """The modalities a checkpoint was trained with, if it says.
+
+    Args:
+        checkpoint (dict): A loaded mmengine checkpoint.
+
+    Returns:
+        tuple[str] | None: ``meta['modalities']``, else the training set's
+        ``meta['dataset_meta']['modalities']``, else None.
+    """
+    meta = checkpoint.get('meta') or {}
+    mods = meta.get('modalities')
+    if mods is None:
+        mods = (meta.get('dataset_meta') or {}).get('modalities')
+    return None if mods is None else tuple(mods)
+
+
+def compare_state_dicts(model_state: Dict[str, torch.Tensor],
+                        ckpt_state: Dict[str, torch.Tensor]) -> Dict:
+    """Keys the checkpoint lacks, has in excess, or holds in another shape.
+
+    Args:
+        model_state (dict): The model's ``state_dict()``.
+        ckpt_state (dict): The checkpoint's state dict.
+
+    Returns:
+        dict: ``missing`` (list of keys), ``unexpected`` (list of keys),
+        ``mismatched`` (list of ``(key, checkpoint shape, model shape)``).
+    """
+    missing = [k for k in model_state if k not in ckpt_state]
+    unexpected = [k for k in ckpt_state if k not in model_state]
+    mismatched = [(k, tuple(v.shape), tuple(model_state[k].shape))
+                  for k, v in ckpt_state.items()
+                  if k in model_state and hasattr(v, 'shape')
+                  and tuple(v.shape) != tuple(model_state[k].shape)]
+    return dict(missing=missing, unexpected=unexpected, mismatched=mismatched)
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = ', '.join(items[:MAX_LISTED_KEYS])
+    more = len(items) - MAX_LISTED_KEYS
+    return shown + (f', ... ({more} more)' if more > 0 else '')
+
+
+def format_report(report: Dict) -> str:
+    """One line per kind of mismatch, first keys named, counts given."""
+    lines = []
+    if report['missing']:
+        lines.append(f'{len(report["missing"])} model keys missing from the '
+                     f'checkpoint: {_listing(report["missing"])}')
+    if report['unexpected']:
+        lines.append(f'{len(report["unexpected"])} checkpoint keys the model '
+                     f'does not have: {_listing(report["unexpected"])}')
+    if report['mismatched']:
+        shapes = [f'{k} (checkpoint {tuple(a)}, model {tuple(b)})'
+                  for k, a, b in report['mismatched']]
+        lines.append(f'{len(shapes)} keys with another shape: '
+                     f'{_listing(shapes)}')
+    return '\n'.join(f'  {line}' for line in lines)
+
+
+def _state_dict(checkpoint: dict) -> 'OrderedDict[str, torch.Tensor]':
+    state = checkpoint.get('state_dict', checkpoint)
+    # DataParallel / DDP prefix, as mmengine strips it
+    out = OrderedDict(
+        (re.sub(r'^module\.', '', k), v) for k, v in state.items())
+    # per-module versions (e.g. BatchNorm's) that load_state_dict reads
+    out._metadata = getattr(state, '_metadata', OrderedDict())
+    return out
+
+
+def load_model_weights(model: nn.Module,
+                       filename: str,
+                       strict: bool = True,
+                       map_location: str = 'cpu') -> dict:
+    """Load a checkpoint into ``model`` for evaluation or inference.
+
+    Args:
+        model (nn.Module): The (unwrapped) model; its ``modalities``
+            attribute, when it has one, is compared with the checkpoint's.
+        filename (str): Checkpoint path or URL (loaded by mmieee's safe
+            loader).
+        strict (bool): Refuse any missing, unexpected or mis-shaped key and
+            any modality mismatch. False loads what fits and logs the rest.
+            Defaults to True.
+        map_location (str): As for :func:`torch.load`. Defaults to 'cpu'.
+
+    Returns:
+        dict: The loaded checkpoint (its ``meta`` is often useful).
+
+    Raises:
+        CheckpointMismatchError: With ``strict``, when anything does not fit;
+            the message names the file and lists the keys.
+    """
+    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    problems: List[str] = []
+    have = checkpoint_modalities(checkpoint)
+    want = getattr(model, 'modalities', None)
+    if have is not None and want is not None and tuple(want) != have:
+        problems.append(
+            f'  the checkpoint was trained on modalities {list(have)} but the '
+            f'model has {list(want)} (number and order must be equal: set '
+            f'model.modalities and the datasets\' modalities to {list(have)})')
+    state = _state_dict(checkpoint)
+    report = compare_state_dicts(model.state_dict(), state)
+    listing = format_report(report)
+    if listing:
+        problems.append(listing)
+    if problems:
+        text = (f'checkpoint {filename} does not fit the model:\n' +
+                '\n'.join(problems))
+        if strict:
+            raise CheckpointMismatchError(
+                text + '\nThe model would be evaluated with weights it never '
+                'got. Use the config the checkpoint was trained with, or '
+                '--non-strict (strict=False) to load only what fits.')
+        print_log(text + '\nLoading what fits (non-strict).',
+                  logger='current', level=logging.WARNING)
+        for key, _, _ in report['mismatched']:
+            del state[key]
+    # Everything left fits (or was reported above): torch's loader, which
+    # loads what matches and says nothing.
+    model.load_state_dict(state, strict=False)
+    return checkpoint

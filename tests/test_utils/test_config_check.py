@@ -1,0 +1,61 @@
+# Copyright (c) mmieee contributors.
+"""check_config: values that would fail late or silently are refused with
+the key named; the P x K sampler takes its dataloader's batch size."""
+import pytest
+from mmengine.config import Config
+
+from mmieee.utils import ConfigError, check_config
+
+
+def _cfg(**train_loader):
+    loader = dict(
+        batch_size=8,
+        sampler=dict(type='IdentityBalancedSampler', num_instances=4))
+    loader.update(train_loader)
+    return Config(dict(train_cfg=dict(max_epochs=61, val_interval=1),
+                       train_dataloader=loader))
+
+
+def test_sampler_takes_the_dataloader_batch_size():
+    cfg = _cfg()
+    check_config(cfg)
+    assert cfg.train_dataloader.sampler.batch_size == 8
+
+
+def test_sampler_batch_size_equal_to_the_loader_is_accepted():
+    cfg = _cfg(sampler=dict(type='mmieee.IdentityBalancedSampler',
+                            num_instances=4, batch_size=8))
+    check_config(cfg)
+
+
+def test_unequal_sampler_batch_size_is_refused_naming_both():
+    cfg = _cfg(batch_size=6, sampler=dict(
+        type='IdentityBalancedSampler', num_instances=2, batch_size=8))
+    with pytest.raises(ConfigError, match=r'train_dataloader.sampler.'
+                       r'batch_size=8 differs from train_dataloader.'
+                       r'batch_size=6'):
+        check_config(cfg)
+
+
+def test_other_samplers_are_left_alone():
+    cfg = _cfg(sampler=dict(type='DefaultSampler', shuffle=True))
+    check_config(cfg)
+    assert 'batch_size' not in cfg.train_dataloader.sampler
+
+
+@pytest.mark.parametrize('key,value', [('max_epochs', 0),
+                                       ('max_epochs', -3),
+                                       ('val_interval', 0),
+                                       ('max_epochs', 2.0)])
+def test_schedule_values_below_one_are_refused(key, value):
+    cfg = _cfg()
+    cfg.train_cfg[key] = value
+    with pytest.raises(ConfigError,
+                       match=rf'train_cfg.{key} must be an integer >= 1, '
+                       rf'got {value!r}'):
+        check_config(cfg)
+
+
+def test_batch_size_zero_is_refused():
+    with pytest.raises(ConfigError, match='train_dataloader.batch_size'):
+        check_config(_cfg(batch_size=0))

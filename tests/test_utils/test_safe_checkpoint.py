@@ -1,0 +1,259 @@
+# Copyright (c) mmieee contributors.
+"""mmieee's checkpoint loading runs no code from the file, for every scheme,
+and still loads what mmengine writes."""
+import functools
+import http.server
+import os
+import pickle
+import threading
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from mmieee.utils import safe_checkpoint
+from mmieee.utils.safe_checkpoint import (SCHEME_LOADERS,
+                                          CheckpointDownloadError,
+                                          NotACheckpointError,
+                                          UnsafeCheckpointError)
+
+
+@pytest.fixture(autouse=True)
+def untrusted(monkeypatch):
+    monkeypatch.delenv(safe_checkpoint.TRUST_ENV, raising=False)
+
+
+def _marker_code(marker) -> str:
+    """Python that creates ``marker`` and evaluates to a tensor (so that a
+    successful attack lets loading carry on unnoticed)."""
+    return (f"open({str(marker)!r}, 'w').close() or "
+            "__import__('torch').zeros(1)")
+
+
+class _Builtins:
+    """Pickles as ``getattr(getattr, '__self__')``: the builtins module."""
+
+    def __reduce__(self):
+        return getattr, (getattr, '__self__')
+
+
+class _Eval:
+    """Pickles as ``getattr(<builtins>, 'eval')``."""
+
+    def __reduce__(self):
+        return getattr, (_Builtins(), 'eval')
+
+
+class _Trampoline:
+    """torch's allow-listed ``_rebuild_from_type_v2(func, type, args, state)``
+    calls ``func(*args)``: handed ``eval`` fetched through ``getattr`` it
+    runs any code and returns a tensor."""
+
+    def __init__(self, marker):
+        self.code = _marker_code(marker)
+
+    def __reduce__(self):
+        return (torch._tensor._rebuild_from_type_v2,
+                (_Eval(), torch.Tensor, (self.code, ), {}))
+
+
+class _Plain:
+    """The classic payload: ``__reduce__`` naming ``eval`` directly."""
+
+    def __init__(self, marker):
+        self.code = _marker_code(marker)
+
+    def __reduce__(self):
+        return eval, (self.code, )
+
+
+def _mmengine_like(**extra):
+    buf = HistoryBuffer()
+    buf.update(0.5)
+    ckpt = dict(
+        meta=dict(epoch=1, seed=0, arr=np.arange(3)),
+        state_dict={'w': torch.ones(2)},
+        message_hub=dict(log_scalars={'train/loss': buf}))
+    ckpt.update(extra)
+    return ckpt
+
+
+def test_mmengine_checkpoint_with_history_buffer_loads(tmp_path):
+    path = tmp_path / 'epoch_1.pth'
+    torch.save(_mmengine_like(), path)
+    loaded = CheckpointLoader.load_checkpoint(str(path))
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+    buf = loaded['message_hub']['log_scalars']['train/loss']
+    assert buf.current() == 0.5 and buf.mean() == 0.5
+    np.testing.assert_array_equal(loaded['meta']['arr'], np.arange(3))
+
+
+@pytest.mark.parametrize('where', ['meta', 'state_dict'])
+@pytest.mark.parametrize('payload', [_Trampoline, _Plain])
+def test_code_execution_payloads_are_refused(tmp_path, where, payload):
+    marker = tmp_path / 'pwned'
+    ckpt = _mmengine_like()
+    if where == 'meta':
+        ckpt['meta']['note'] = payload(marker)
+    else:  # hidden as a "tensor" of the state dict
+        ckpt['state_dict']['backbone.weight'] = payload(marker)
+    path = tmp_path / 'evil.pth'
+    torch.save(ckpt, path)
+    with pytest.raises(UnsafeCheckpointError) as err:
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not marker.exists(), 'the payload ran'
+    assert str(path) in str(err.value)
+    assert 'eval' in str(err.value) or 'getattr' in str(err.value)
+
+
+def test_the_trampoline_does_run_under_the_full_pickle(tmp_path,
+                                                       monkeypatch):
+    """The payload above is real: the opt-in full loader runs it (so the
+    refusals above are the loader's doing, not a broken payload)."""
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pth'
+    torch.save(_mmengine_like(x=_Trampoline(marker)), path)
+    monkeypatch.setenv(safe_checkpoint.TRUST_ENV, '1')
+    loaded = CheckpointLoader.load_checkpoint(str(path))
+    assert marker.exists()
+    assert torch.equal(loaded['x'], torch.zeros(1))
+
+
+class _SwapStatistics:
+    """A HistoryBuffer whose pickled state replaces the class-wide
+    statistics table (``HistoryBuffer.__setstate__`` updates it)."""
+
+    def __reduce__(self):
+        return (HistoryBuffer, (), {
+            'statistics_methods': {'mean': torch.Tensor},
+            '_log_history': np.zeros(1),
+            '_count_history': np.ones(1),
+            'max_length': 10
+        })
+
+
+def test_file_changing_history_buffer_statistics_is_refused(tmp_path):
+    before = dict(HistoryBuffer._statistics_methods)
+    path = tmp_path / 'swap.pth'
+    torch.save(_mmengine_like(x=_SwapStatistics()), path)
+    with pytest.raises(UnsafeCheckpointError, match='statistics methods'):
+        CheckpointLoader.load_checkpoint(str(path))
+    assert HistoryBuffer._statistics_methods == before
+
+
+def test_getattr_stand_in_only_returns_statistics_methods():
+    getattr_ = safe_checkpoint._history_buffer_getattr
+    assert getattr_(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    for obj, name in ((HistoryBuffer, '__init__'), (getattr, '__self__'),
+                      (HistoryBuffer(), 'mean'), (os, 'system')):
+        with pytest.raises(pickle.UnpicklingError, match=repr(name)):
+            getattr_(obj, name)
+
+
+def test_not_a_checkpoint_says_so_without_trust_advice(tmp_path):
+    jpeg = tmp_path / 'photo.pth'
+    jpeg.write_bytes(b'\xff\xd8\xff\xe0' + bytes(64))
+    plain = tmp_path / 'list.pkl'
+    with open(plain, 'wb') as f:
+        pickle.dump([1, 2, 3], f)
+    listed = tmp_path / 'list.pth'
+    torch.save([1, 2], listed)
+    for path, what in ((jpeg, 'JPEG'), (plain, 'neither a zip'),
+                       (listed, 'holds a list')):
+        with pytest.raises(NotACheckpointError) as err:
+            CheckpointLoader.load_checkpoint(str(path))
+        msg = str(err.value)
+        assert str(path) in msg and 'not a' in msg and what in msg
+        assert safe_checkpoint.TRUST_ENV not in msg
+
+
+def test_truncated_checkpoint_is_not_a_readable_checkpoint(tmp_path):
+    path = tmp_path / 'epoch_3.pth'
+    torch.save(_mmengine_like(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(NotACheckpointError, match='epoch_3.pth'):
+        CheckpointLoader.load_checkpoint(str(path))
+
+
+def test_missing_checkpoint_names_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        CheckpointLoader.load_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_every_mmengine_scheme_goes_through_a_safe_loader():
+    assert set(CheckpointLoader._schemes) == set(SCHEME_LOADERS)
+    for prefix, loader in CheckpointLoader._schemes.items():
+        assert loader is SCHEME_LOADERS[prefix], prefix
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """Serve tmp_path/'srv' on 127.0.0.1; yields (folder, base url)."""
+    folder = tmp_path / 'srv'
+    folder.mkdir()
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+
+
+@pytest.fixture
+def hub_dir(tmp_path):
+    old = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / 'hub'))
+    yield tmp_path / 'hub'
+    torch.hub.set_dir(old)
+
+
+def test_payload_over_http_is_refused_naming_the_url(tmp_path, http_server,
+                                                     hub_dir):
+    folder, base = http_server
+    marker = tmp_path / 'pwned'
+    torch.save(_mmengine_like(x=_Trampoline(marker)), folder / 'evil.pth')
+    torch.save(_mmengine_like(), folder / 'good.pth')
+    with pytest.raises(UnsafeCheckpointError, match=f'{base}/evil.pth'):
+        CheckpointLoader.load_checkpoint(f'{base}/evil.pth')
+    assert not marker.exists()
+    good = CheckpointLoader.load_checkpoint(f'{base}/good.pth')
+    assert torch.equal(good['state_dict']['w'], torch.ones(2))
+    # cached where torch.hub caches, so it is reused offline
+    assert (hub_dir / 'checkpoints' / 'good.pth').is_file()
+
+
+def test_torchvision_weights_offline_name_the_file_to_provide(
+        hub_dir, monkeypatch):
+    import socket
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    url = f'http://127.0.0.1:{port}/resnet50-0676ba61.pth'
+    monkeypatch.setattr('mmengine.runner.checkpoint.get_torchvision_models',
+                        lambda: {'resnet50': url})
+    with pytest.raises(CheckpointDownloadError) as err:
+        CheckpointLoader.load_checkpoint('torchvision://resnet50')
+    msg = str(err.value)
+    assert str(hub_dir / 'checkpoints' / 'resnet50-0676ba61.pth') in msg
+    assert 'ImageNet initialisation' in msg and url in msg
+
+
+def test_real_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """In a new interpreter the class-wide statistics table is still empty
+    when the first checkpoint is loaded; a real checkpoint must load."""
+    import subprocess
+    import sys
+    path = tmp_path / 'epoch_1.pth'
+    torch.save(_mmengine_like(), path)
+    code = ('import mmieee; from mmengine.runner.checkpoint import '
+            'CheckpointLoader as L; c = L.load_checkpoint(%r); '
+            "print(c['message_hub']['log_scalars']['train/loss'].mean())"
+            % str(path))
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip().endswith('0.5')
