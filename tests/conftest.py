@@ -1,11 +1,83 @@
 # Copyright (c) mmieee contributors.
-"""Suite-wide settings.
+"""Suite-wide settings and the tiny training set-up several packages use.
 
 One torch thread per test process: the suite runs with one pytest-xdist
 worker per core, and the tiny models in the tests are far slower when two
 workers each start two threads on two cores (measured: ~5 s instead of ~25 ms
 for a ResNet-18 forward under load).
 """
+import os
+from pathlib import Path
+
+import pytest
 import torch
+from filelock import FileLock
 
 torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = REPO / 'configs' / 'ieee' / 'ieee_r18_1xb16-8e_synthetic-demo.py'
+NUM_TRAIN_IDS = 6
+NUM_TEST_IDS = 4
+
+TINY_CONFIG = """
+_base_ = [{demo!r}]
+data_root = {root!r}
+model = dict(
+    backbone=dict(backbone=dict(base_channels=16, stem_channels=16)),
+    neck=dict(in_channels=128, reduce_channels=32, out_channels=16),
+    head=dict(num_classes={num_classes}, in_channels=16))
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    dataset=dict(data_root=data_root))
+val_dataloader = dict(
+    batch_size=8, num_workers=0, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+param_scheduler = dict(milestones=[1])
+train_cfg = dict(max_epochs=2, val_interval=1)
+default_hooks = dict(logger=dict(interval=1))
+randomness = dict(seed=7, deterministic=True)
+"""
+
+
+@pytest.fixture(scope='session')
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder shared by all xdist workers of this session."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        base = base.parent
+    path = base / 'mmieee_tools'
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope='session')
+def tiny_config(shared_dir) -> Path:
+    """Synthetic data + a config file training the tiny model on it."""
+    config = shared_dir / 'tiny_ieee.py'
+    with FileLock(str(shared_dir / 'data.lock')):
+        if not config.exists():
+            from mmieee.testing.synthetic import generate_synthetic_dataset
+            generate_synthetic_dataset(
+                str(shared_dir / 'data'),
+                num_train_ids=NUM_TRAIN_IDS,
+                num_test_ids=NUM_TEST_IDS,
+                num_cameras=2,
+                images_per_id_per_camera=2,
+                height=64,
+                width=32)
+            text = TINY_CONFIG.format(
+                demo=str(DEMO_CONFIG),
+                root=str(shared_dir / 'data' / 'RGBNT201'),
+                num_classes=NUM_TRAIN_IDS)
+            tmp = config.with_suffix('.tmp')
+            tmp.write_text(text)
+            tmp.rename(config)
+    return config
+
+
+@pytest.fixture(scope='session')
+def tiny_sizes() -> dict:
+    """The size of the tiny synthetic set of ``tiny_config``."""
+    return dict(num_train_ids=NUM_TRAIN_IDS, num_test_ids=NUM_TEST_IDS)

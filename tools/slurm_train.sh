@@ -18,6 +18,10 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-}
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# the repository's .venv when it exists (as tools/dist_launch.sh)
+if [ -z "${PYTHON:-}" ] && [ -x "$TOOLS_DIR/../.venv/bin/python" ]; then
+  PYTHON="$TOOLS_DIR/../.venv/bin/python"
+fi
 
 # shellcheck disable=SC2086
 PYTHONPATH="$TOOLS_DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
@@ -29,5 +33,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    "${PYTHON:-python}" -u "$TOOLS_DIR/train.py" "$CONFIG" \
+    "${PYTHON:-python3}" -u "$TOOLS_DIR/train.py" "$CONFIG" \
     --work-dir="$WORK_DIR" --launcher=slurm "$@"

@@ -43,9 +43,12 @@ custom_hooks = [
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # On a machine without a GPU, tools/train.py switches this to 'gloo'
-    # (mmieee.engine.setup_distributed).
-    dist_cfg=dict(backend='nccl'),
+    # On a machine without a GPU, the tools switch this to 'gloo'
+    # (mmieee.utils.setup_distributed). A collective that waits longer than
+    # `timeout` seconds (a frozen rank) ends the job instead of hanging for
+    # torch's default 30 minutes; raise it if one rank legitimately works
+    # alone for longer (e.g. evaluating a very large gallery).
+    dist_cfg=dict(backend='nccl', timeout=600),
 )
 
 log_processor = dict(by_epoch=True, window_size=50)

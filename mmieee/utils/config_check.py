@@ -3,14 +3,16 @@
 
 mmengine accepts these and fails much later, or never: ``max_epochs=0``
 "trains" nothing and exits 0, a sampler whose batch size differs from its
-dataloader's silently breaks the P x K batches the metric losses need.
+dataloader's silently breaks the P x K batches the metric losses need, a
+dataset loading modalities in another order than the model feeds each stream
+the wrong images.
 :func:`check_config` runs in :func:`~.tool_setup.load_tool_config`, i.e. in
 every tool, after the command-line options are merged.
 """
 from mmengine.config import Config
 
 from .cfg_options import ConfigError
-from .data_check import DATALOADER_KEYS
+from .data_check import DATALOADER_KEYS, iter_dataset_cfgs
 
 #: Samplers that build P x K batches and so must know the batch size.
 PK_SAMPLERS = ('IdentityBalancedSampler', )
@@ -52,6 +54,28 @@ def fill_sampler_batch_size(cfg: Config) -> None:
                 'sampler takes it from there).')
 
 
+def check_modalities(cfg: Config) -> None:
+    """Datasets that state ``modalities`` must state the model's, in order.
+
+    (Datasets that state none load all of their layout's modalities; the
+    model checks those on the first batch.)
+
+    Raises:
+        ConfigError: Naming both keys and both orders.
+    """
+    want = (cfg.get('model') or {}).get('modalities')
+    if want is None:
+        return
+    for name, ds in iter_dataset_cfgs(cfg):
+        have = ds.get('modalities')
+        if have is not None and tuple(have) != tuple(want):
+            raise ConfigError(
+                f'{name}.modalities={tuple(have)} differs from '
+                f'model.modalities={tuple(want)}: each model stream only '
+                'works on the modality it was built for, so the dataset must '
+                'load the same modalities in the same order.')
+
+
 def check_config(cfg: Config) -> None:
     """Refuse values that would fail late or silently; fill derived ones.
 
@@ -66,3 +90,4 @@ def check_config(cfg: Config) -> None:
     for key in DATALOADER_KEYS:
         _positive_int(cfg, key, 'batch_size')
     fill_sampler_batch_size(cfg)
+    check_modalities(cfg)

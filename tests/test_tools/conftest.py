@@ -21,29 +21,6 @@ import pytest
 from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = REPO / 'configs' / 'ieee' / 'ieee_r18_1xb16-8e_synthetic-demo.py'
-NUM_TRAIN_IDS = 6
-NUM_TEST_IDS = 4
-
-TINY_CONFIG = """
-_base_ = [{demo!r}]
-data_root = {root!r}
-model = dict(
-    backbone=dict(backbone=dict(base_channels=16, stem_channels=16)),
-    neck=dict(in_channels=128, reduce_channels=32, out_channels=16),
-    head=dict(num_classes={num_classes}, in_channels=16))
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    dataset=dict(data_root=data_root))
-val_dataloader = dict(
-    batch_size=8, num_workers=0, dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-param_scheduler = dict(milestones=[1])
-train_cfg = dict(max_epochs=2, val_interval=1)
-default_hooks = dict(logger=dict(interval=1))
-randomness = dict(seed=7, deterministic=True)
-"""
 
 
 def tool_env() -> Dict[str, str]:
@@ -96,42 +73,6 @@ def read_val_metrics(work_dir: Path) -> List[dict]:
 
 
 @pytest.fixture(scope='session')
-def shared_dir(tmp_path_factory) -> Path:
-    """A folder shared by all xdist workers of this session."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get('PYTEST_XDIST_WORKER'):
-        base = base.parent
-    path = base / 'mmieee_tools'
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture(scope='session')
-def tiny_config(shared_dir) -> Path:
-    """Synthetic data + a config file training the tiny model on it."""
-    config = shared_dir / 'tiny_ieee.py'
-    with FileLock(str(shared_dir / 'data.lock')):
-        if not config.exists():
-            from mmieee.testing.synthetic import generate_synthetic_dataset
-            generate_synthetic_dataset(
-                str(shared_dir / 'data'),
-                num_train_ids=NUM_TRAIN_IDS,
-                num_test_ids=NUM_TEST_IDS,
-                num_cameras=2,
-                images_per_id_per_camera=2,
-                height=64,
-                width=32)
-            text = TINY_CONFIG.format(
-                demo=str(DEMO_CONFIG),
-                root=str(shared_dir / 'data' / 'RGBNT201'),
-                num_classes=NUM_TRAIN_IDS)
-            tmp = config.with_suffix('.tmp')
-            tmp.write_text(text)
-            tmp.rename(config)
-    return config
-
-
-@pytest.fixture(scope='session')
 def trained_run(shared_dir, tiny_config) -> Path:
     """Work dir of ``tools/train.py tiny_config`` (2 epochs, val each)."""
     work_dir = shared_dir / 'train_run'
@@ -159,8 +100,6 @@ class ToolHelpers:
     """The helpers above, handed to tests by the ``tools`` fixture (test
     modules cannot import conftest under ``--import-mode=importlib``)."""
     repo = REPO
-    num_train_ids = NUM_TRAIN_IDS
-    num_test_ids = NUM_TEST_IDS
     env = staticmethod(tool_env)
     run = staticmethod(run_tool)
     free_port = staticmethod(free_port)
@@ -170,6 +109,9 @@ class ToolHelpers:
 
 
 @pytest.fixture(scope='session')
-def tools() -> ToolHelpers:
+def tools(tiny_sizes) -> ToolHelpers:
     """Helpers to run the tools and read their outputs."""
-    return ToolHelpers()
+    helpers = ToolHelpers()
+    helpers.num_train_ids = tiny_sizes['num_train_ids']
+    helpers.num_test_ids = tiny_sizes['num_test_ids']
+    return helpers

@@ -372,8 +372,19 @@ def test_cli_bare_state_dict_and_unknown_key(tmp_path, capsys):
         conv_tool.main([str(src), str(tmp_path / 'no.pth')])
     assert not (tmp_path / 'no.pth').exists()
     conv_tool.main([str(src), str(dst), '--allow-unknown'])
-    assert 'extra.weight' in torch.load(
-        dst, weights_only=True)['meta']['dropped_keys']
+    meta = torch.load(dst, weights_only=True)['meta']
+    assert 'extra.weight' in meta['dropped_keys']
+    assert meta['modalities'] == ['RGB', 'NI', 'TI']
+
+
+def test_allow_unknown_with_nothing_to_convert_is_an_error(tmp_path):
+    src, dst = tmp_path / 'resnet.pth', tmp_path / 'out.pth'
+    torch.save({'conv1.weight': torch.zeros(1), 'fc.bias': torch.zeros(2)},
+               src)
+    with pytest.raises(ValueError, match=r'nothing to convert: none of the 2 '
+                       'keys of .*resnet.pth'):
+        conv_tool.main([str(src), str(dst), '--allow-unknown'])
+    assert not dst.exists()
 
 
 def test_cli_check_config(tmp_path, capsys):
@@ -388,7 +399,8 @@ def test_cli_check_config(tmp_path, capsys):
     bad_cfg = dict(MODEL_CFG, head=dict(MODEL_CFG['head'], num_classes=7))
     cfg.write_text(f'default_scope = "mmieee"\nmodel = {bad_cfg!r}\n')
     with pytest.raises(RuntimeError,
-                       match=r'shape mismatches: head\.classifiers\.0\.0'):
+                       match=r'keys with another shape: head\.classifiers'
+                       r'\.0\.0\.weight \(checkpoint \(5, 8\), model'):
         conv_tool.main(
             [str(src), str(tmp_path / 'bad.pth'), '--check-config', str(cfg)])
     assert not (tmp_path / 'bad.pth').exists()

@@ -68,3 +68,41 @@ def test_missing_checkpoint_is_reported(tools, tiny_config, tmp_path):
         check=False, timeout=120)
     assert proc.returncode != 0
     assert 'none.pth' in proc.stderr and 'does not exist' in proc.stderr
+
+
+def test_checkpoint_of_another_architecture_stops_before_metrics(
+        tools, tiny_config, trained_run, tmp_path):
+    """Smaller part embeddings: every part FC and classifier mis-shaped."""
+    best = tools.best_checkpoint(trained_run)
+    other = ['--cfg-options', 'model.neck.out_channels=8',
+             'model.head.in_channels=8']
+    proc = tools.run(['tools/test.py', tiny_config, best, '--work-dir',
+                      tmp_path / 'w'] + other, check=False, timeout=180)
+    assert proc.returncode == 2
+    assert 'Error: checkpoint' in proc.stderr and str(best) in proc.stderr
+    assert 'keys with another shape' in proc.stderr
+    assert 'reid/mAP:' not in proc.stdout + proc.stderr  # no metric line
+    proc = tools.run(['tools/test.py', tiny_config, best, '--work-dir',
+                      tmp_path / 'w2', '--non-strict'] + other,
+                     timeout=180)
+    assert 'keys with another shape' in proc.stdout + proc.stderr
+    assert 'reid/mAP:' in proc.stdout
+
+
+def test_dataset_in_another_modality_order_is_refused(tools, tiny_config,
+                                                      trained_run, tmp_path):
+    best = tools.best_checkpoint(trained_run)
+    proc = tools.run([
+        'tools/test.py', tiny_config, best, '--work-dir', tmp_path / 'w',
+        '--cfg-options', 'test_dataloader.dataset.modalities=[TI,NI,RGB]'
+    ], check=False, timeout=180)
+    assert proc.returncode == 2
+    assert "test_dataloader.dataset.modalities=('TI', 'NI', 'RGB') differs " \
+        "from model.modalities=('RGB', 'NI', 'TI')" in proc.stderr
+
+
+def test_checkpoints_record_the_model_modalities(trained_run):
+    import torch
+    ckpt = torch.load(trained_run / 'epoch_2.pth', map_location='cpu',
+                      weights_only=False)
+    assert ckpt['meta']['modalities'] == ['RGB', 'NI', 'TI']

@@ -59,3 +59,23 @@ def test_schedule_values_below_one_are_refused(key, value):
 def test_batch_size_zero_is_refused():
     with pytest.raises(ConfigError, match='train_dataloader.batch_size'):
         check_config(_cfg(batch_size=0))
+
+
+@pytest.mark.parametrize('mods', [('TI', 'NI', 'RGB'), ('RGB', 'NI')])
+def test_dataset_modalities_other_than_the_model_are_refused(mods):
+    cfg = _cfg()
+    cfg.model = dict(modalities=('RGB', 'NI', 'TI'))
+    cfg.test_dataloader = dict(batch_size=4, dataset=dict(modalities=mods))
+    with pytest.raises(ConfigError) as err:
+        check_config(cfg)
+    msg = str(err.value)
+    assert f'test_dataloader.dataset.modalities={mods}' in msg
+    assert "model.modalities=('RGB', 'NI', 'TI')" in msg
+
+
+def test_same_modalities_and_unstated_ones_pass():
+    cfg = _cfg()
+    cfg.model = dict(modalities=('RGB', 'TI'))
+    cfg.train_dataloader.dataset = dict(modalities=['RGB', 'TI'])
+    cfg.test_dataloader = dict(batch_size=4, dataset=dict(type='X'))
+    check_config(cfg)

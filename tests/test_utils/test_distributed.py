@@ -82,3 +82,55 @@ def test_slurm_variables_become_env_variables(monkeypatch):
     assert (os.environ['RANK'], os.environ['WORLD_SIZE'],
             os.environ['LOCAL_RANK'], os.environ['MASTER_ADDR'],
             os.environ['MASTER_PORT']) == ('5', '8', '1', 'node7', '29500')
+
+
+_FROZEN_RANK = '''
+import os, sys, time
+import torch, torch.distributed as dist
+from mmieee.utils import init_cpu_process_group
+init_cpu_process_group('pytorch', timeout=float(sys.argv[1]))
+if dist.get_rank() == 1:
+    time.sleep(60)  # frozen: never reaches the collective
+    sys.exit(0)
+start = time.time()
+try:
+    dist.all_reduce(torch.ones(1))
+except RuntimeError as err:
+    print(f'rank 0 gave up after {time.time() - start:.0f} s: {err}')
+    sys.exit(3)
+'''
+
+
+def test_frozen_rank_ends_the_job_after_the_collective_timeout(tmp_path):
+    """env_cfg.dist_cfg.timeout reaches the process group: rank 0 stops
+    waiting for a frozen rank 1 instead of torch's 30 minutes."""
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = str(sock.getsockname()[1])
+    script = tmp_path / 'frozen.py'
+    script.write_text(_FROZEN_RANK)
+    procs = []
+    for rank in range(2):
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE='2',
+                   LOCAL_RANK=str(rank), MASTER_ADDR='127.0.0.1',
+                   MASTER_PORT=port)
+        procs.append(subprocess.Popen(
+            [sys.executable, str(script), '3'], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    try:
+        out, _ = procs[0].communicate(timeout=50)
+    finally:
+        procs[1].kill()
+        procs[1].wait()
+    assert procs[0].returncode == 3, out
+    assert 'rank 0 gave up after' in out
+
+
+def test_default_runtime_sets_a_collective_timeout():
+    from pathlib import Path
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] /
+                              'configs' / '_base_' / 'default_runtime.py'))
+    assert 60 <= cfg.env_cfg.dist_cfg.timeout <= 3600

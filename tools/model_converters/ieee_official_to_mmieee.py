@@ -223,34 +223,23 @@ def check_with_config(state_dict: Dict[str, Tensor], config: str) -> None:
     """Build the model of ``config`` and load ``state_dict`` strictly.
 
     Raises:
-        RuntimeError: Naming the missing / unexpected / mis-shaped keys.
+        RuntimeError: Naming the missing / unexpected / mis-shaped keys (the
+            same report as mmieee's strict evaluation loading).
     """
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
 
     import mmieee  # noqa: F401  (compat shims before mmpretrain)
     from mmieee.registry import MODELS
+    from mmieee.utils.load_weights import compare_state_dicts, format_report
     cfg = Config.fromfile(config)
     with DefaultScope.overwrite_default_scope('mmieee'):
         model = MODELS.build(cfg.model)
-    model_sd = model.state_dict()
-    missing = [k for k in model_sd if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in model_sd]
-    mis_shaped = [
-        f'{k}: checkpoint {tuple(v.shape)} vs model '
-        f'{tuple(model_sd[k].shape)}' for k, v in state_dict.items()
-        if k in model_sd and v.shape != model_sd[k].shape
-    ]
-    problems = []
-    if missing:
-        problems.append('missing keys: ' + ', '.join(missing))
-    if unexpected:
-        problems.append('unexpected keys: ' + ', '.join(unexpected))
-    if mis_shaped:
-        problems.append('shape mismatches: ' + '; '.join(mis_shaped))
-    if problems:
+    report = format_report(compare_state_dicts(model.state_dict(),
+                                               state_dict))
+    if report:
         raise RuntimeError(f'The converted checkpoint does not fit the model '
-                           f'of {config}: ' + ' | '.join(problems))
+                           f'of {config}:\n{report}')
     model.load_state_dict(state_dict, strict=True)
 
 
@@ -276,6 +265,12 @@ def main(argv=None) -> None:
     state_dict = load_official_checkpoint(args.src)
     new_sd, dropped = convert_official_state_dict(
         state_dict, allow_unknown=args.allow_unknown)
+    if not new_sd:
+        raise ValueError(
+            f'nothing to convert: none of the {len(state_dict)} keys of '
+            f'{args.src} belongs to the official IEEE layout (all dropped), '
+            'so the output would be an empty checkpoint. Is it an official '
+            'IEEE checkpoint?')
     print(f'Converted {len(new_sd)} tensors from {args.src}.')
     if dropped:
         print(f'Dropped {len(dropped)} official key(s):')
@@ -287,6 +282,8 @@ def main(argv=None) -> None:
     from mmieee import __version__
     meta = dict(
         converted_from='official IEEE (ziwang1121/IEEE)',
+        # the official streams 0, 1, 2 are RGB, NI, TI
+        modalities=['RGB', 'NI', 'TI'],
         source=args.src,
         mmieee_version=__version__,
         dropped_keys=dropped)

@@ -266,11 +266,11 @@ class MultiModalReID(BaseModel):
                          "'loss', 'predict' or 'tensor'")
 
     def _snapshot_buffers(self) -> None:
-        """Copy the floating-point buffers (BatchNorm statistics) so that a
+        """Copy the buffers (BatchNorm statistics and counters) so that a
         skipped batch can leave them as they were."""
         self._buffer_snapshot = {
             name: buf.detach().clone()
-            for name, buf in self.named_buffers() if buf.is_floating_point()
+            for name, buf in self.named_buffers()
         }
 
     def parse_losses(
@@ -306,7 +306,8 @@ class MultiModalReID(BaseModel):
         if not bool(bad.item()):
             return loss, log_vars
         hub = MessageHub.get_current_instance()
-        values = ', '.join(f'{k}={float(v):.6g}' for k, v in terms.items())
+        values = ', '.join(f'{k}={float(v.detach()):.6g}'
+                           for k, v in terms.items())
         where = (f'iteration {hub.get_info("iter", -1) + 1} (epoch '
                  f'{hub.get_info("epoch", -1) + 1})')
         if self.non_finite_loss == 'error':

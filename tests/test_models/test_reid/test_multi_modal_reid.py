@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""MultiModalReID (DESIGN §3 model modes, §4 the IEEE model)."""
+"""MultiModalReID: modes, modality handling, contracts and the IEEE model."""
 import copy
 
 import pytest
@@ -252,3 +252,81 @@ def test_set_blank_modalities_switches_scenarios_on_a_built_model():
     assert not torch.allclose(full, no_ti)
     with pytest.raises(ValueError, match="'IR'"):
         model.set_blank_modalities(['IR'])
+
+
+def _with_modalities(samples, modalities):
+    for s in samples:
+        s.set_metainfo(dict(modalities=tuple(modalities)))
+    return samples
+
+
+@pytest.mark.parametrize('given', [('TI', 'NI', 'RGB'), ('RGB', 'NI')])
+def test_batch_in_another_modality_order_is_refused(given):
+    model = MODELS.build(tiny_cfg())
+    inputs, samples = _batch()
+    samples = _with_modalities(samples, given)
+    for mode in ('loss', 'predict'):
+        with pytest.raises(ValueError) as err:
+            model(inputs, copy.deepcopy(samples), mode=mode)
+        msg = str(err.value)
+        assert str(list(given)) in msg
+        assert "['RGB', 'NI', 'TI']" in msg
+
+
+def test_batch_in_the_model_order_passes():
+    model = MODELS.build(tiny_cfg())
+    inputs, samples = _batch()
+    losses = model(inputs, _with_modalities(samples, MODALITIES[3]),
+                   mode='loss')
+    assert torch.isfinite(losses['loss_ce'])
+
+
+def _train_step(model, inputs, samples, iteration=4, epoch=1):
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', iteration)
+    hub.update_info('epoch', epoch)
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1,
+                                         momentum=0.9))
+    return model.train_step(dict(inputs=inputs, data_samples=samples),
+                            optim)
+
+
+def test_nan_input_stops_training_naming_iteration_epoch_and_terms():
+    model = MODELS.build(tiny_cfg())
+    model.train()
+    inputs, samples = _batch()
+    inputs[1, 0, 0, 5, 5] = float('nan')
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(FloatingPointError) as err:
+        _train_step(model, inputs, samples, iteration=4, epoch=1)
+    msg = str(err.value)
+    assert 'iteration 5 (epoch 2)' in msg
+    assert 'loss_ce=nan' in msg and 'loss_3m=nan' in msg
+    # the optimizer did not step
+    for key, value in model.state_dict().items():
+        if value.is_floating_point() and 'running' not in key:
+            assert torch.equal(value, before[key]), key
+
+
+def test_skip_mode_drops_the_batch_and_restores_batchnorm_statistics():
+    model = MODELS.build(tiny_cfg(train_cfg=dict(non_finite_loss='skip')))
+    model.train()
+    inputs, samples = _batch()
+    inputs[1, 0, 0, 5, 5] = float('nan')
+    before = copy.deepcopy(model.state_dict())
+    log_vars = _train_step(model, inputs, samples)
+    assert float(log_vars['loss'].detach()) == 0
+    after = model.state_dict()
+    for key, value in before.items():
+        assert torch.equal(after[key].float(), value.float()), key
+    # a finite batch afterwards trains normally
+    inputs, samples = _batch()
+    log_vars = _train_step(model, inputs, samples)
+    loss = log_vars['loss'].detach()
+    assert torch.isfinite(loss) and float(loss) > 0
+
+
+def test_unknown_non_finite_action_is_refused():
+    with pytest.raises(ValueError, match="non_finite_loss must be one of"):
+        MODELS.build(tiny_cfg(train_cfg=dict(non_finite_loss='ignore')))
