@@ -6,6 +6,8 @@ The two compat shims (torchvision, checkpoints) are applied by
 around mmengine's Runner: ``--cfg-options`` merging, the data-root check,
 the (CPU-capable) distributed set-up and ``register_all_modules``.
 """
+import warnings
+
 from .cfg_options import ConfigError, merge_cfg_options
 from .config_check import check_config
 from .data_check import (DatasetNotFoundError, check_data_roots,
@@ -13,7 +15,7 @@ from .data_check import (DatasetNotFoundError, check_data_roots,
 from .distributed import init_cpu_process_group, setup_distributed
 from .load_weights import CheckpointMismatchError, load_model_weights
 from .safe_checkpoint import (CheckpointDownloadError, NotACheckpointError,
-                              UnsafeCheckpointError, load_local_checkpoint,
+                              UnsafeCheckpointError, load_from_local,
                               patch_mmengine_checkpoint_loader)
 from .setup_env import register_all_modules
 from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
@@ -23,12 +25,16 @@ from .torchvision_compat import patch_torchvision_import
 
 def apply_compat_shims() -> None:
     """Apply every environment shim; each is a no-op where not needed."""
+    # mmcv-lite (pure Python, what mmieee installs) warns on every run that
+    # a CUDA op of the full mmcv is missing; mmieee never uses it.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     patch_torchvision_import()
     patch_mmengine_checkpoint_loader()
 
 
 __all__ = [
-    'apply_compat_shims', 'load_local_checkpoint',
+    'apply_compat_shims', 'load_from_local',
     'patch_mmengine_checkpoint_loader', 'patch_torchvision_import',
     'register_all_modules', 'merge_cfg_options', 'DatasetNotFoundError',
     'check_data_roots', 'iter_dataset_cfgs', 'init_cpu_process_group',

@@ -131,7 +131,8 @@ def load_model_weights(model: nn.Module,
         CheckpointMismatchError: With ``strict``, when anything does not fit;
             the message names the file and lists the keys.
     """
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    checkpoint = _load_checkpoint(filename, map_location=map_location,
+                                  logger='current')
     problems: List[str] = []
     have = checkpoint_modalities(checkpoint)
     want = getattr(model, 'modalities', None)

@@ -203,7 +203,7 @@ def _restricted_load(f, name: str, map_location) -> object:
     return obj
 
 
-def load_local_checkpoint(filename: str, map_location=None) -> dict:
+def load_from_local(filename: str, map_location=None) -> dict:
     """Load a local checkpoint (mmengine's ``''`` scheme).
 
     Args:
@@ -264,25 +264,25 @@ def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
     return cached
 
 
-def load_url_checkpoint(url: str, map_location=None,
-                        model_dir: Optional[str] = None) -> dict:
+def load_from_http(url: str, map_location=None,
+                   model_dir: Optional[str] = None) -> dict:
     """Download (once) and load an ``http(s)://`` checkpoint safely."""
     path = download_checkpoint(url, model_dir)
     return load_checkpoint_bytes(path, f'{url} (cached at {path})',
                                  map_location)
 
 
-def load_torchvision_checkpoint(filename: str, map_location=None) -> dict:
+def load_from_torchvision(filename: str, map_location=None) -> dict:
     """``torchvision://NAME`` / ``modelzoo://NAME``: torchvision's weights."""
     from mmengine.runner.checkpoint import get_torchvision_models
     name = filename.split('://', 1)[1]
     urls = get_torchvision_models()
     if name not in urls:
         raise KeyError(f'{filename}: torchvision has no model {name!r}')
-    return load_url_checkpoint(urls[name], map_location)
+    return load_from_http(urls[name], map_location)
 
 
-def load_openmmlab_checkpoint(filename: str, map_location=None) -> dict:
+def load_from_openmmlab(filename: str, map_location=None) -> dict:
     """``open-mmlab://NAME`` / ``openmmlab://NAME``: OpenMMLab's model zoo."""
     from mmengine.runner.checkpoint import (_get_mmengine_home,
                                             get_deprecated_model_names,
@@ -294,12 +294,12 @@ def load_openmmlab_checkpoint(filename: str, map_location=None) -> dict:
         raise KeyError(f'{filename}: OpenMMLab has no model {name!r}')
     url = urls[name]
     if url.startswith(('http://', 'https://')):
-        return load_url_checkpoint(url, map_location)
-    return load_local_checkpoint(
+        return load_from_http(url, map_location)
+    return load_from_local(
         osp.join(_get_mmengine_home(), url), map_location)
 
 
-def load_mmcls_checkpoint(filename: str, map_location=None) -> dict:
+def load_from_mmcls(filename: str, map_location=None) -> dict:
     """``mmcls://NAME``: mmclassification's model zoo."""
     from mmengine.runner.checkpoint import (_process_mmcls_checkpoint,
                                             get_mmcls_models)
@@ -308,10 +308,10 @@ def load_mmcls_checkpoint(filename: str, map_location=None) -> dict:
     if name not in urls:
         raise KeyError(f'{filename}: mmcls has no model {name!r}')
     return _process_mmcls_checkpoint(
-        load_url_checkpoint(urls[name], map_location))
+        load_from_http(urls[name], map_location))
 
 
-def load_backend_checkpoint(filename: str, map_location=None) -> dict:
+def load_from_ceph(filename: str, map_location=None) -> dict:
     """``s3://`` / ``petrel://`` (optionally ``<prefix>:s3://``): read the
     bytes through mmengine's storage backend."""
     from mmengine.fileio import get_file_backend
@@ -320,7 +320,7 @@ def load_backend_checkpoint(filename: str, map_location=None) -> dict:
         io.BytesIO(backend.get(filename)), filename, map_location)
 
 
-def load_pavi_checkpoint(filename: str, map_location=None) -> dict:
+def load_from_pavi(filename: str, map_location=None) -> dict:
     """``pavi://``: download from PAVI's model cloud into a temporary file."""
     try:
         from pavi import modelcloud
@@ -334,19 +334,20 @@ def load_pavi_checkpoint(filename: str, map_location=None) -> dict:
         return load_checkpoint_bytes(path, filename, map_location)
 
 
-#: mmengine 0.10.7's CheckpointLoader prefixes -> mmieee's loader.
+#: mmengine 0.10.7's CheckpointLoader prefixes -> mmieee's loader (named as
+#: mmengine's, ``load_from_<backend>``: its log line prints the suffix).
 SCHEME_LOADERS: Dict[str, Callable] = {
-    '': load_local_checkpoint,
-    'http://': load_url_checkpoint,
-    'https://': load_url_checkpoint,
-    'modelzoo://': load_torchvision_checkpoint,
-    'torchvision://': load_torchvision_checkpoint,
-    'open-mmlab://': load_openmmlab_checkpoint,
-    'openmmlab://': load_openmmlab_checkpoint,
-    'mmcls://': load_mmcls_checkpoint,
-    'pavi://': load_pavi_checkpoint,
-    r'(\S+\:)?s3://': load_backend_checkpoint,
-    r'(\S+\:)?petrel://': load_backend_checkpoint,
+    '': load_from_local,
+    'http://': load_from_http,
+    'https://': load_from_http,
+    'modelzoo://': load_from_torchvision,
+    'torchvision://': load_from_torchvision,
+    'open-mmlab://': load_from_openmmlab,
+    'openmmlab://': load_from_openmmlab,
+    'mmcls://': load_from_mmcls,
+    'pavi://': load_from_pavi,
+    r'(\S+\:)?s3://': load_from_ceph,
+    r'(\S+\:)?petrel://': load_from_ceph,
 }
 
 

@@ -78,12 +78,14 @@ def build_runner(cfg: Config) -> Runner:
 
     Returns:
         Runner: ``RUNNERS.build(cfg)`` when the config names a
-        ``runner_type``, else :meth:`Runner.from_cfg`.
+        ``runner_type``, else :class:`~mmieee.engine.ReIDRunner` (mmengine's
+        Runner, with the start-up report in the log file only).
     """
     setup_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    from mmieee.engine import ReIDRunner
+    return ReIDRunner.from_cfg(cfg)
 
 
 def build_test_runner(cfg: Config, checkpoint: str,

@@ -208,8 +208,8 @@ def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
     unpickler plus numpy types); set ``MMIEEE_TRUST_CHECKPOINTS=1`` to read
     a trusted file that holds other objects.
     """
-    from mmieee.utils import load_local_checkpoint
-    ckpt = load_local_checkpoint(path, map_location='cpu')
+    from mmieee.utils import load_from_local
+    ckpt = load_from_local(path, map_location='cpu')
     if not isinstance(ckpt, dict):
         raise TypeError(f'{path}: expected a dict, got {type(ckpt).__name__}.')
     state_dict = ckpt.get('state_dict', ckpt)

@@ -19,6 +19,7 @@ What it changes (everything else is mmengine's ``CheckpointHook``):
 """
 import difflib
 import inspect
+import logging
 import os.path as osp
 from typing import Optional
 
@@ -28,6 +29,18 @@ from mmengine.model import is_model_wrapper
 
 from mmieee.registry import HOOKS
 from mmieee.utils.atomic_file import PARTIAL_MARK, atomic_write
+
+
+class _DropMessages(logging.Filter):
+    """Drops records whose message contains one of the given texts."""
+
+    def __init__(self, *texts: str) -> None:
+        super().__init__()
+        self.texts = texts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(t in message for t in self.texts)
 
 
 @HOOKS.register_module()
@@ -67,6 +80,12 @@ class ReIDCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         """Set up as mmengine does; remove partial files of a killed run."""
+        # mmengine's hook and its save_checkpoint build a deprecated
+        # FileClient they do not need (file_client_args is None) and log two
+        # deprecation warnings on every run; they say nothing about the run.
+        runner.logger.addFilter(
+            _DropMessages('"FileClient" will be deprecated',
+                          '"HardDiskBackend" is the alias'))
         super().before_train(runner)
         if is_main_process() and osp.isdir(str(self.out_dir)):
             for name in self.file_backend.list_dir_or_file(

@@ -158,6 +158,14 @@ class ReIDMetric(BaseMetric):
         if len(results) == 0:
             raise ValueError('ReIDMetric: no results to evaluate')
         feats = torch.stack([r['pred_feature'] for r in results]).float()
+        bad = ~torch.isfinite(feats).all(dim=1)
+        if bad.any():
+            raise ValueError(
+                f'ReIDMetric: {int(bad.sum())} of {len(feats)} samples have '
+                'NaN or infinite features (the first is sample '
+                f'{int(bad.nonzero()[0])} of the test set): the model\'s '
+                'weights or inputs are not finite, e.g. a checkpoint saved '
+                'after the training loss diverged.')
         pids = self._column(results, 'pid')
         is_query = self._column(results, 'is_query').astype(bool)
         is_gallery = self._column(results, 'is_gallery').astype(bool)

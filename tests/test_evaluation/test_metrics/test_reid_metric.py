@@ -174,3 +174,18 @@ def test_errors_and_skipped_warning():
     with mock.patch('mmieee.evaluation.metrics.reid_metric.print_log') as log:
         _run(ReIDMetric(), skipped)
     assert '2 of 10 queries have no positive' in log.call_args_list[-1][0][0]
+
+
+def test_non_finite_features_are_reported_as_such():
+    metric = ReIDMetric()
+    samples = []
+    for i in range(4):
+        feat = torch.ones(3) * i
+        if i == 2:
+            feat[1] = float('nan')
+        samples.append(dict(pred_feature=feat, pid=i % 2, camid=i,
+                            is_query=True, is_gallery=True))
+    metric.process(None, samples)
+    with pytest.raises(ValueError, match=r'1 of 4 samples have NaN or '
+                       r'infinite features \(the first is sample 2'):
+        metric.compute_metrics(metric.results)

@@ -1,0 +1,4 @@
+# Copyright (c) mmieee contributors.
+from .reid_runner import ReIDRunner
+
+__all__ = ['ReIDRunner']
