@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
 """Multi-stream backbone: one CNN per modality (paper § "Three-stream Feature
-Extracting Network"; DESIGN §4, "Backbone").
+Extracting Network").
 
 Each of the M modalities of a sample goes through its own backbone (no weight
 sharing by default), so that modality-specific information is kept. The
@@ -104,15 +104,6 @@ class MultiStreamBackbone(BaseModule):
             tuple[Tensor]: M feature maps, each (B, Cb, h, w) (Cb = 2048 and
             (h, w) = (H/16, W/16) for the default ResNet-50).
         """
-        if inputs.dim() != 5:
-            raise ValueError('MultiStreamBackbone expects inputs of shape '
-                             '(B, M, C, H, W), got shape '
-                             f'{tuple(inputs.shape)}')
-        if inputs.size(1) != self.num_modalities:
-            raise ValueError(
-                f'MultiStreamBackbone was built for num_modalities='
-                f'{self.num_modalities} but the input has M={inputs.size(1)} '
-                f'modalities (shape {tuple(inputs.shape)})')
         outs = []
         for m in range(self.num_modalities):
             stream = self.streams[0 if self.share_weights else m]

@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
 """IEEE head: the M x P part classifiers and the training losses (paper Eq.
-6-8; DESIGN §4, "Losses", DESIGN §3 model modes).
+6-8).
 
 - CE (Eq. 7): one Linear(C, num_classes) per modality and part; the
   label-smoothed cross entropy of every part classifier, summed over the
@@ -118,11 +118,17 @@ class IEEEHead(BaseModule):
                     'of CrossEntropyLoss') from err
             raise
 
-    @staticmethod
-    def _build_metric_losses(cfgs: Sequence[dict]) -> List[nn.Module]:
+    def _build_metric_losses(self, cfgs: Sequence[dict]) -> List[nn.Module]:
         losses, names = [], {'loss_ce'}
         for cfg in cfgs:
             loss = MODELS.build(copy.deepcopy(cfg))
+            need = getattr(loss, 'min_modalities', 1)
+            if self.num_modalities < need:
+                raise ValueError(
+                    f'IEEEHead: metric loss {type(loss).__name__} needs at '
+                    f'least {need} modalities, the model has '
+                    f'{self.num_modalities}; remove it from '
+                    'model.head.metric_losses')
             level = getattr(loss, 'input_level', None)
             name = getattr(loss, 'loss_name', None)
             if level not in _INPUT_LEVELS:
@@ -141,13 +147,6 @@ class IEEEHead(BaseModule):
             losses.append(loss)
         return losses
 
-    def _check(self, feats: torch.Tensor) -> None:
-        expected = (self.num_modalities, self.num_parts, self.in_channels)
-        if feats.dim() != 4 or tuple(feats.shape[1:]) != expected:
-            raise ValueError(f'IEEEHead expects features (B, M, P, C) = '
-                             f'(B, {", ".join(map(str, expected))}), got '
-                             f'{tuple(feats.shape)}')
-
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         """Part logits.
 
@@ -157,7 +156,6 @@ class IEEEHead(BaseModule):
         Returns:
             Tensor: (B, M, P, num_classes) logits of every part classifier.
         """
-        self._check(feats)
         return torch.stack([
             torch.stack([
                 cls(feats[:, m, p]) for p, cls in enumerate(per_modality)
@@ -217,7 +215,6 @@ class IEEEHead(BaseModule):
         Returns:
             list[DataSample]: the samples with ``pred_feature`` (M*P*C,).
         """
-        self._check(feats)
         flat = feats.flatten(1)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(flat.size(0))]

@@ -1,6 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""CBAM channel attention (Woo et al. 2018), the ``CA(.)`` of paper Eq. 1
-(DESIGN §4, "CIM").
+"""CBAM channel attention (Woo et al. 2018), the ``CA(.)`` of paper Eq. 1.
 
 ``CA(x) = sigmoid(MLP(avgpool(x)) + MLP(maxpool(x)))`` with a shared two-layer
 MLP of 1x1 convolutions ``C -> C/ratio -> C`` (no bias, ReLU in between). The

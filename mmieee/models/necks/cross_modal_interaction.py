@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""Cross-modal interacting module, CIM (paper Eq. 1-2; DESIGN §4, "CIM").
+"""Cross-modal interacting module, CIM (paper Eq. 1-2).
 
 For modality m with backbone map f_m and the other modalities summed::
 
@@ -87,10 +87,6 @@ class CrossModalInteraction(BaseModule):
         Returns:
             list[Tensor]: M interacted maps, each (B, C, H, W).
         """
-        if len(feats) != self.num_modalities:
-            raise ValueError(
-                f'CrossModalInteraction was built for {self.num_modalities} '
-                f'modalities, got {len(feats)} feature maps')
         outs = []
         for m, f_m in enumerate(feats):
             # Sum the other maps directly (not total - f_m) so the result is

@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
 """IEEE neck: CIM -> part pooling -> reduce layer -> REM -> part FC (paper
-§ Proposed Method, Eq. 1-4; DESIGN §4, "CIM", "Parts", "REM", "Part FC").
+§ Proposed Method, Eq. 1-4).
 
 Per modality m (M backbone maps f_m of shape (B, C_in, h, w))::
 
@@ -136,9 +136,6 @@ class IEEENeck(BaseModule):
         Returns:
             Tensor: (B, M, P, out_channels) part embeddings.
         """
-        if len(feats) != self.num_modalities:
-            raise ValueError(f'IEEENeck was built for {self.num_modalities} '
-                             f'modalities, got {len(feats)} feature maps')
         inter = self.cim(feats) if self.cim is not None else list(feats)
         outs = []
         for m in range(self.num_modalities):

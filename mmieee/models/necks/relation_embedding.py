@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""Relation-based embedding module, REM (paper Eq. 3-4; DESIGN §4, "REM").
+"""Relation-based embedding module, REM (paper Eq. 3-4).
 
 Embeds the global feature g of a modality into each of its P part features
 p_i. Two variants are selectable from config:
@@ -98,13 +98,6 @@ class RelationEmbedding(BaseModule):
         Returns:
             Tensor: (B, P, C) embedded part features.
         """
-        if parts.dim() != 3 or global_feat.dim() != 2 or \
-                parts.size(-1) != self.channels or \
-                global_feat.shape != (parts.size(0), self.channels):
-            raise ValueError(
-                f'RelationEmbedding(channels={self.channels}) expects parts '
-                f'(B, P, {self.channels}) and global (B, {self.channels}), '
-                f'got {tuple(parts.shape)} and {tuple(global_feat.shape)}')
         if self.variant == 'official':
             return parts + (self.gamma * 2 *
                             self.global_proj(global_feat)).unsqueeze(1)

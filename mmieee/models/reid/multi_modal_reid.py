@@ -227,7 +227,28 @@ class MultiModalReID(BaseModel):
         Returns:
             Tensor: (B, M, P, C_out) part embeddings.
         """
-        return self.neck(self.backbone(inputs))
+        maps = self.backbone(inputs)
+        self._check_backbone_output(maps, inputs.shape)
+        return self.neck(maps)
+
+    def _check_backbone_output(self, maps: Sequence[torch.Tensor],
+                               input_shape: torch.Size) -> None:
+        """The neck's ``in_channels`` and ``num_parts`` must fit the maps
+        the backbone really gives (both are written in the config, far from
+        the backbone that decides them)."""
+        channels = getattr(self.neck, 'in_channels', None)
+        if channels is not None and maps[0].shape[1] != channels:
+            raise ValueError(
+                f'model.neck.in_channels={channels} but the backbone gives '
+                f'{maps[0].shape[1]}-channel maps: set model.neck.'
+                f'in_channels={maps[0].shape[1]}')
+        parts = getattr(self.neck, 'num_parts', None)
+        if parts is not None and maps[0].shape[2] < parts:
+            raise ValueError(
+                f'model.neck.num_parts={parts} (and model.head.num_parts) '
+                f'but the backbone\'s maps are only {maps[0].shape[2]} rows '
+                f'high for {tuple(input_shape[-2:])} inputs: use at most '
+                f'{maps[0].shape[2]} parts or a larger input size')
 
     def forward(self,
                 inputs: Union[torch.Tensor, Sequence[torch.Tensor]],

@@ -156,10 +156,16 @@ def test_predict_sets_flattened_feature():
     assert len(head.predict(feats)) == 2
 
 
-def test_classifier_names_and_shape_errors():
+def test_classifier_names():
     head = IEEEHead(num_classes=171)
     keys = set(head.state_dict())
     assert {'classifiers.2.5.weight', 'classifiers.0.0.bias'} <= keys
     assert head.classifiers[1][3].weight.shape == (171, 128)
-    with pytest.raises(ValueError, match=r'\(B, M, P, C\)'):
-        head(torch.randn(2, 3, 5, 128))
+
+
+@pytest.mark.parametrize('loss', ['MultiModalMarginLoss', 'HeteroCenterLoss'])
+def test_modality_centre_loss_on_one_modality_is_refused_when_built(loss):
+    with pytest.raises(ValueError, match=f'{loss} needs at least 2 '
+                       'modalities, the model has 1'):
+        IEEEHead(num_classes=4, num_modalities=1,
+                 metric_losses=[dict(type=loss)])

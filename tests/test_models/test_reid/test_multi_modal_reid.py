@@ -330,3 +330,23 @@ def test_skip_mode_drops_the_batch_and_restores_batchnorm_statistics():
 def test_unknown_non_finite_action_is_refused():
     with pytest.raises(ValueError, match="non_finite_loss must be one of"):
         MODELS.build(tiny_cfg(train_cfg=dict(non_finite_loss='ignore')))
+
+
+def test_neck_in_channels_contradicting_the_backbone_names_both():
+    cfg = tiny_cfg()
+    cfg['neck']['in_channels'] = 2048
+    model = MODELS.build(cfg)
+    inputs, _ = _batch()
+    with pytest.raises(ValueError, match='model.neck.in_channels=2048 but '
+                       'the backbone gives 128-channel maps'):
+        model(inputs, mode='tensor')
+
+
+def test_more_parts_than_feature_rows_is_an_error():
+    model = MODELS.build(tiny_cfg(
+        neck=dict(tiny_cfg()['neck'], num_parts=6),
+        head=dict(tiny_cfg()['head'], num_parts=6)))
+    inputs = torch.randn(2, 3, 3, 64, 32)  # 64 rows / 16 = 4 map rows
+    with pytest.raises(ValueError, match=r'num_parts=6 .* only 4 rows high '
+                       r'for \(64, 32\) inputs'):
+        model(inputs, mode='tensor')
