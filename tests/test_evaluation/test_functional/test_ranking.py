@@ -1,37 +1,20 @@
 # Copyright (c) mmieee contributors.
-"""evaluate_rank against a brute-force reference (argsort + explicit loops)
-of the torchreid / fast-reid protocol (DESIGN §7)."""
+"""evaluate_rank against the package's readable reference of the
+torchreid / fast-reid protocol (evaluate_rank_reference), which is itself
+checked on hand-computed cases."""
 import numpy as np
 import pytest
 import torch
 
-from mmieee.evaluation.functional import evaluate_rank
+from mmieee.evaluation.functional import (evaluate_rank,
+                                          evaluate_rank_reference)
 
 
 def brute_force(distmat, q_pids, g_pids, q_cams, g_cams, max_rank):
-    """Stable argsort per query, explicit filtering and AP/INP loops."""
-    cmc_sum = np.zeros(max_rank)
-    aps, inps = [], []
-    for i in range(distmat.shape[0]):
-        order = np.argsort(distmat[i], kind='stable')
-        ranked = []
-        for j in order:
-            if q_cams is not None and g_pids[j] == q_pids[i] \
-                    and g_cams[j] == q_cams[i]:
-                continue
-            ranked.append(g_pids[j] == q_pids[i])
-        positions = [r + 1 for r, m in enumerate(ranked) if m]
-        if not positions:
-            continue
-        for k in range(max_rank):
-            cmc_sum[k] += positions[0] <= k + 1
-        ap = 0.0
-        for n, rank in enumerate(positions, start=1):
-            ap += n / rank
-        aps.append(ap / len(positions))
-        inps.append(len(positions) / positions[-1])
-    n_valid = len(aps)
-    return cmc_sum / n_valid, np.mean(aps), np.mean(inps), n_valid
+    """The package's readable reference, as a tuple."""
+    res = evaluate_rank_reference(distmat, q_pids, g_pids, q_cams, g_cams,
+                                  max_rank)
+    return res['cmc'], res['mAP'], res['mINP'], res['num_valid_queries']
 
 
 def _random_case(seed, num_q=30, num_g=120, dist_levels=None):
@@ -122,3 +105,17 @@ def test_errors():
         evaluate_rank(dist, q_pids, g_pids, q_cams, None)
     with pytest.raises(TypeError, match='integers'):
         evaluate_rank(dist, q_pids.astype(float), g_pids, q_cams, g_cams)
+
+
+def test_reference_on_a_hand_computed_case():
+    """One query, gallery ranked [neg, pos(same cam: removed), pos, neg,
+    pos]: positives at filtered ranks 2 and 4 -> AP = (1/2 + 2/4) / 2,
+    INP = 2 / 4, CMC = [0, 1, 1, ...]."""
+    dist = np.array([[0.1, 0.2, 0.3, 0.4, 0.5]])
+    g_pids = np.array([7, 1, 1, 8, 1])
+    g_cams = np.array([0, 0, 1, 1, 2])
+    res = evaluate_rank_reference(dist, np.array([1]), g_pids,
+                                  np.array([0]), g_cams, max_rank=4)
+    assert res['mAP'] == pytest.approx(0.5)
+    assert res['mINP'] == pytest.approx(0.5)
+    np.testing.assert_array_equal(res['cmc'], [0, 1, 1, 1])

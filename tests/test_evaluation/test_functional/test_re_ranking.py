@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmieee.evaluation.functional import (KReciprocalReRanking,
-                                          compute_distance, re_ranking)
+from mmieee.evaluation.functional import compute_distance, re_ranking
+from mmieee.evaluation.functional.re_ranking import KReciprocalReRanking
 
 
 def dense_reference(q, g, k1, k2, lam, metric='euclidean'):
