@@ -30,7 +30,6 @@ import subprocess
 import sys
 import time
 
-
 DEFAULT_CASES = ('3368,15913,2304', '20000,200000,2304')
 
 

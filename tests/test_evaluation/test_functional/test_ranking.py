@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmieee.evaluation.functional import (evaluate_rank,
-                                          evaluate_rank_reference)
+from mmieee.evaluation.functional import evaluate_rank, evaluate_rank_reference
 
 
 def brute_force(distmat, q_pids, g_pids, q_cams, g_cams, max_rank):
