@@ -12,6 +12,8 @@ from .version import __version__, version_info
 
 # (distribution, minimum inclusive, maximum exclusive, import name)
 _REQUIREMENTS = (
+    # 2.6: the weights-only unpickler and safe_globals the loader builds on
+    ('torch', '2.6.0', '3.0.0'),
     ('mmengine', '0.10.0', '1.0.0'),
     ('mmcv', '2.0.0', '2.4.0'),
     ('mmpretrain', '1.0.0', '2.0.0'),

@@ -1,4 +1,4 @@
-# IEEE on RGBNT201 as the paper's equations read (DESIGN §4): REM of Eq. 3-4
+# IEEE on RGBNT201 as the paper's equations read: REM of Eq. 3-4
 # (W1 part, W2 / W3 global key / value, softmax of the part-global dot
 # products across the P parts; `similarity='hadamard'` is the other reading of
 # Eq. 3), the global feature pooled from the CIM output, and the 3M loss with

@@ -1,4 +1,4 @@
-# IEEE on RGBNT201, the official recipe (DESIGN §4-5): three ImageNet
+# IEEE on RGBNT201, the official recipe (docs/paper_to_code.md): three ImageNet
 # ResNet-50 streams, CIM, official REM, CE (label smoothing 0.1, summed over
 # the 3 x 6 part classifiers) + 3M (squared L2, margin 1), 256x128 input,
 # P x K = 2 x 4, SGD 1e-3 (x0.1 at epochs 20, 40), 61 epochs.

@@ -161,8 +161,11 @@ class DatasetLayout:
         return f'{stem}.{ext}'
 
     def example_name(self) -> str:
-        """A valid file name, for messages."""
-        return self.file_name(camid=0, **_EXAMPLE_FIELDS)
+        """A valid file name, for messages (the first image extension the
+        pattern accepts; ``.jpg`` if none)."""
+        names = [self.file_name(camid=0, ext=ext.lstrip('.'),
+                                **_EXAMPLE_FIELDS) for ext in IMG_EXTENSIONS]
+        return next((n for n in names if self.regex.fullmatch(n)), names[0])
 
     def describe(self) -> str:
         """The expected layout, as shown in "not found" messages."""

@@ -1,8 +1,6 @@
 # Copyright (c) mmieee contributors.
 """Distributed set-up that also works on machines without a GPU.
 
-Implements DESIGN §8, "CPU distributed (gloo)".
-
 Why: mmengine's ``init_dist`` calls ``torch.cuda.set_device(local_rank)``
 before creating the process group, and its default model wrapper passes
 ``device_ids=[local_rank]`` to DistributedDataParallel; both fail on a CPU

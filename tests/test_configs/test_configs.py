@@ -170,7 +170,7 @@ def test_entry_config_is_the_official_recipe():
 
 
 def test_official_recipe_values():
-    """DESIGN §4-5 (official code on RGBNT201)."""
+    """The official recipe (docs/paper_to_code.md)."""
     cfg = load('ieee/ieee_r50_1xb8-61e_rgbnt201.py')
     m = cfg.model
     assert m.modalities == ('RGB', 'NI', 'TI')

@@ -1,12 +1,13 @@
 # Copyright (c) mmieee contributors.
 """Tests of tools/model_converters/ieee_official_to_mmieee.py.
 
-The official checkpoint is synthesised here, key by key, from the layout in
-shared/reference/official_ieee_checkpoint.md (torchvision ResNet-18 streams,
-small channel counts), and ``official_forward`` below re-implements the
-official eval-mode forward with plain torch ops on that state dict. The
-converted checkpoint must load strictly into a tiny official-variant mmieee
-model that then gives the same features (official order T, R, N).
+The official checkpoint is synthesised here, key by key, with the module
+names of the official implementation (github.com/ziwang1121/IEEE:
+torchvision ResNet-18 streams here, small channel counts), and
+``official_forward`` below re-implements the official eval-mode forward
+with plain torch ops on that state dict. The converted checkpoint must load
+strictly into a tiny official-variant mmieee model that then gives the same
+features (official order T, R, N).
 """
 import importlib.util
 import os.path as osp

@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""FLOPs and parameters of the model of an mmieee config (issue 3, item 9).
+"""FLOPs and parameters of the model of an mmieee config.
 
 Uses mmengine's complexity analysis (``mmengine.analysis``, fvcore-style
 counting: one multiply-add of a conv / linear layer counts as one FLOP, an

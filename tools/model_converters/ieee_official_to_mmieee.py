@@ -3,12 +3,14 @@
 
 The official implementation (github ziwang1121/IEEE, torchreid-based model
 ``ieee3modalPart``) saves ``model.pth.tar-N`` files whose ``state_dict``
-follows the layout of ``shared/reference/official_ieee_checkpoint.md``. This
-tool renames every key to the ``official``-variant mmieee model (DESIGN §4,
-REM ``variant='official'``) so that it loads with no missing or unexpected
-keys and computes the same test features (up to the order of the modality
-blocks: the official code concatenates T, R, N; mmieee keeps the dataset's
-R, N, T).
+follows the official model's module names (three torchvision ResNet-50s
+``backbone.{0,1,2}``, ``convOne`` / ``convAvgRest`` / ``CA`` for CIM,
+``reduce_layer``, ``REM``, ``fc_{R,N,T}``, ``classifier_{R,N,T}``). This
+tool renames every key to the ``official``-variant mmieee model (REM
+``variant='official'``, docs/paper_to_code.md) so that it loads with no
+missing or unexpected keys and computes the same test features (up to the
+order of the modality blocks: the official code concatenates T, R, N; mmieee
+keeps the dataset's R, N, T).
 
 Usage::
 

@@ -1,4 +1,4 @@
-# Market1501-MM (IEEE paper, Table 1; DESIGN §6): Market1501 with a grey NI
+# Market1501-MM (IEEE paper, Table 1): Market1501 with a grey NI
 # and a CycleGAN TI image per (darkened) RGB image. 751 training ids; test =
 # query (3,368) + gallery (pid 0 distractors kept, pid -1 junk dropped),
 # same-id same-camera gallery items excluded. Same recipe as RGBNT201.

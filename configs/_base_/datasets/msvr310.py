@@ -1,4 +1,4 @@
-# MSVR310 multi-spectral vehicle Re-ID (DESIGN §6): folders vis / ni / th per
+# MSVR310 multi-spectral vehicle Re-ID: folders vis / ni / th per
 # vehicle, 155 training ids; test = query3 + bounding_box_test. Gallery items
 # with the same id AND the same scene are excluded (exclude='scene').
 # 128x256 (h x w) input, as for RGBNT100.

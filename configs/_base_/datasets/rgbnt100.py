@@ -1,4 +1,4 @@
-# RGBNT100 multi-spectral vehicle Re-ID (DESIGN §6): one 768x128 file per
+# RGBNT100 multi-spectral vehicle Re-ID: one 768x128 file per
 # sample, RGB | NI | TI side by side (cut by LoadMultiModalImages from the
 # dataset's `modality_slices`). 50 training ids; test = query +
 # bounding_box_test, same-id same-camera gallery items excluded.

@@ -1,4 +1,4 @@
-# RGBNT201 (DESIGN §5-6): 171 training ids (train_171), 30 test ids; every
+# RGBNT201: 171 training ids (train_171), 30 test ids; every
 # test triplet is both query and gallery, same-id same-camera gallery items
 # are excluded. 256x128 input, ImageNet statistics for every modality
 # (model.data_preprocessor), P x K = 2 x 4 identity-balanced batches of 8.

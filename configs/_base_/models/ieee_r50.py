@@ -1,4 +1,5 @@
-# IEEE (Wang et al., AAAI 2022), official variant (DESIGN §4): three unshared
+# IEEE (Wang et al., AAAI 2022), official variant (docs/paper_to_code.md):
+# three unshared
 # ImageNet ResNet-50 streams with last stride 1, CIM with channel attention,
 # P=6 stripes reduced to 768 channels, REM as the released code computes it
 # (official), 128-d part embeddings; label-smoothed CE on every part

@@ -1,5 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""P × K identity-balanced sampling (DESIGN §1, §5: P × K = 2 × 4, batch 8).
+"""P × K identity-balanced sampling (the official recipe: P × K = 2 × 4,
+batch 8).
 
 Every batch holds P distinct identities with K images each, as the
 margin losses (3M, triplet, center) need several images of an id per batch.

@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""Data transforms (DESIGN §1): load M images, augment them, pack them.
+"""Data transforms: load the M images of a sample, augment them, pack them.
 
 Like mmpretrain's ``datasets/transforms/__init__.py``, the mmcv and
 mmpretrain single-image transforms that configs commonly name are also

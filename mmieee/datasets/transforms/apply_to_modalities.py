@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""Augmentation of all M modality images of a sample (DESIGN §1, §5).
+"""Augmentation of all M modality images of a sample.
 
 The official IEEE recipe flips each modality independently; aligned
 augmentation (one random draw shared by the M images) is the alternative.

@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Packing of a multi-modal sample into model inputs (DESIGN §3, "Packed
-sample").
+"""Packing of a multi-modal sample into model inputs (the packed-sample
+contract of docs/architecture.md).
 
 ``inputs`` is one uint8 tensor (M, C, H, W) so that ``default_collate``
 stacks a batch into (B, M, C, H, W); the labels and the evaluation metadata

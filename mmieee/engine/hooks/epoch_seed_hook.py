@@ -1,7 +1,8 @@
 # Copyright (c) mmieee contributors.
 """Per-epoch re-seeding, so that ``--resume`` reproduces an uninterrupted run.
 
-Implements the resume guarantee of DESIGN §5 / issue 5 item 5.
+The guarantee: with ``randomness.deterministic=True``, a run killed and
+resumed with ``--resume`` ends with the weights of an uninterrupted run.
 
 Why a hook: mmengine seeds the random generators once, when the Runner is
 built. A run resumed at epoch ``e`` therefore starts epoch ``e`` with freshly

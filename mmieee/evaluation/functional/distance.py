@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Query-gallery distances for Re-ID evaluation (DESIGN §4 "Euclidean
-distance" test protocol, §7).
+"""Query-gallery distances for Re-ID evaluation (the protocol is in
+docs/evaluation.md).
 
 Two metrics, with the conventions of torchreid / fast-reid:
 

@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Chunked, memory-bounded Re-ID evaluation from features (DESIGN §7 "must
-scale": 20k x 200k in bounded memory, on GPU when there is one).
+"""Chunked, memory-bounded Re-ID evaluation from features (20k x 200k in
+bounded memory, on the GPU when the features are there).
 
 Distances are computed for one chunk of queries at a time on the features'
 device (:class:`~.distance.PairwiseDistance`) and ranked at once

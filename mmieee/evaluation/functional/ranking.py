@@ -1,7 +1,7 @@
 # Copyright (c) mmieee contributors.
-"""Re-ID ranking metrics: CMC, mAP and mINP (DESIGN §3 ``evaluate_rank``
-contract, §7 protocol; torchreid ``eval_market1501`` / fast-reid
-``evaluate_rank`` semantics).
+"""Re-ID ranking metrics: CMC, mAP and mINP, fast (torchreid
+``eval_market1501`` / fast-reid ``evaluate_rank`` semantics; the readable
+definition is :mod:`.reference`, docs/evaluation.md explains it).
 
 Protocol, per query:
 

@@ -1,7 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""``ReIDMetric``: mAP / CMC / mINP of a query-gallery retrieval (DESIGN §3
-evaluation contract, §7 protocol), on top of
-:mod:`mmieee.evaluation.functional`.
+"""``ReIDMetric``: mAP / CMC / mINP of a query-gallery retrieval, on top of
+:mod:`mmieee.evaluation.functional` (protocol: docs/evaluation.md).
 
 Query / gallery split: each data sample carries ``is_query`` and
 ``is_gallery`` (set by the dataset). A sample may be both (RGBNT201: the

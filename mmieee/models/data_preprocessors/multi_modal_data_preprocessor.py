@@ -1,12 +1,12 @@
 # Copyright (c) mmieee contributors.
-"""Batch preprocessing of multi-modal Re-ID inputs (DESIGN §1, §3, §8).
+"""Batch preprocessing of multi-modal Re-ID inputs.
 
 mmpretrain's ``ClsDataPreprocessor`` treats a list of modality images as a
-batch (DESIGN §8), so this is a small :class:`BaseDataPreprocessor` of our
-own: it moves the collated uint8 batch (B, M, C, H, W) to the model's device,
-optionally flips the channel order, and normalises every modality with its
-own (M × C) or a shared (C) mean / std — DESIGN §5 uses ImageNet mean/std for
-every modality.
+batch, so this is a small :class:`BaseDataPreprocessor` of our own: it moves
+the collated uint8 batch (B, M, C, H, W) to the model's device, optionally
+flips the channel order, and normalises every modality with its own (M × C)
+or a shared (C) mean / std (the official recipe uses ImageNet's for every
+modality).
 """
 from numbers import Number
 from typing import List, Optional, Sequence, Union

@@ -2,9 +2,9 @@
 """Center loss (Wen et al., "A Discriminative Feature Learning Approach for
 Deep Face Recognition", ECCV 2016, Eq. 2).
 
-A comparison loss of the IEEE paper's studies (issue 3, item 7; DESIGN §4
-"Losses"), on the fused (B, D) feature, following the team's metric-loss
-interface. Written by hand: mmpretrain and mmengine have no center loss.
+A comparison loss of the IEEE paper's Fig. 7, on the fused (B, D) feature,
+following the metric-loss interface of :mod:`.base_metric_loss`. Written by
+hand: mmpretrain and mmengine have no center loss.
 
 Training the centres
 --------------------

@@ -3,10 +3,9 @@
 for Person Re-Identification", 2017, Eq. 5 "batch hard" and the soft-margin
 variant of § 3.3).
 
-A comparison loss of the IEEE paper's studies (issue 3, item 7; DESIGN §4
-"Losses"). It follows the metric-loss interface of the team spec: it works on
-the fused (B, D) feature and groups samples by label value, never by batch
-position.
+A comparison loss for the IEEE paper's studies. It follows the metric-loss
+interface of :mod:`.base_metric_loss`: it works on the fused (B, D) feature
+and groups samples by label value, never by batch position.
 
 Written by hand because neither mmpretrain nor mmengine ships a batch-hard
 triplet loss with this interface.

@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""MultiStreamBackbone (DESIGN §4 "Backbone")."""
+"""MultiStreamBackbone: one stream per modality."""
 import torch
 
 import mmieee  # noqa: F401  (applies the environment shims first)

@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""IEEENeck (DESIGN §4): part pooling, global source, switches, names."""
+"""IEEENeck: part pooling, global source, switches, names."""
 import pytest
 import torch
 

@@ -1,5 +1,5 @@
 # Copyright (c) mmieee contributors.
-"""REM (paper Eq. 3-4; DESIGN §4): both variants, both similarities."""
+"""REM (paper Eq. 3-4): both variants, both similarities."""
 import math
 
 import pytest
