@@ -100,10 +100,11 @@ def count_flops(model, inputs):
 
 @pytest.mark.parametrize('modalities', [('RGB', 'NI', 'TI'), ('RGB', 'TI')])
 def test_counts_match_independent_computation(tmp_path, modalities):
+    # 96 x 32 gives 6-row maps, one per part
     cfg = Config.fromfile(write_cfg(tmp_path, modalities=modalities))
-    result = get_flops.get_complexity(cfg, shape=(32, 16), show_table=False)
+    result = get_flops.get_complexity(cfg, shape=(96, 32), show_table=False)
     M = len(modalities)
-    assert result['input_shape'] == (1, M, 3, 32, 16)
+    assert result['input_shape'] == (1, M, 3, 96, 32)
 
     model = get_flops.build_model(cfg)
     assert result['params'] == sum(p.numel() for p in model.parameters())
@@ -114,14 +115,14 @@ def test_counts_match_independent_computation(tmp_path, modalities):
     # head: M*P classifiers (8 -> 5) and the center loss' (5, M*48) centres
     assert per_module['head'] == M * 6 * (8 * 5 + 5) + 5 * M * 48
 
-    expect = count_flops(model, torch.randn(1, M, 3, 32, 16))
+    expect = count_flops(model, torch.randn(1, M, 3, 96, 32))
     assert expect > 10**7
     assert result['flops'] == expect
 
 
 def test_cli_prints_table_and_exact_params(tmp_path, capsys):
     cfg_path = write_cfg(tmp_path)
-    result = get_flops.main([cfg_path, '--shape', '32', '16',
+    result = get_flops.main([cfg_path, '--shape', '96', '32',
                              '--num-classes', '9'])
     out = capsys.readouterr().out
     assert 'neck.cim' in out and '#parameters' in out  # mmengine's table

@@ -13,6 +13,9 @@ def test_torchvision_imports_after_shim():
 
 
 def test_version_check_names_package(monkeypatch):
-    monkeypatch.setattr(mmieee, '_installed_version', lambda name: '0.0.1')
-    with pytest.raises(ImportError, match='mmengine'):
+    real = mmieee._installed_version
+    monkeypatch.setattr(mmieee, '_installed_version',
+                        lambda name: '0.0.1' if name == 'mmengine' else
+                        real(name))
+    with pytest.raises(ImportError, match='mmengine==0.0.1'):
         mmieee._check_dependencies()

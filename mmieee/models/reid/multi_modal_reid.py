@@ -247,8 +247,8 @@ class MultiModalReID(BaseModel):
             raise ValueError(
                 f'model.neck.num_parts={parts} (and model.head.num_parts) '
                 f'but the backbone\'s maps are only {maps[0].shape[2]} rows '
-                f'high for {tuple(input_shape[-2:])} inputs: use at most '
-                f'{maps[0].shape[2]} parts or a larger input size')
+                f'high for {tuple(int(x) for x in input_shape[-2:])} inputs: '
+                f'use at most {maps[0].shape[2]} parts or a larger input size')
 
     def forward(self,
                 inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
