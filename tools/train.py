@@ -52,8 +52,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config entries, KEY=VALUE with dotted keys, e.g. '
-        'train_cfg.max_epochs=10 model.head.num_classes=50 '
-        '"model.modalities=(RGB,TI)"; lists as key="[a,b]" (no spaces)')
+        'train_cfg.max_epochs=10 model.head.num_classes=50; tuples as '
+        '"key=(a,b)", lists as "key=[a,b]" (no spaces). Two modalities: '
+        'set model.modalities and the three dataloaders\' '
+        'dataset.modalities to the same tuple (docs/train_test.md)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
