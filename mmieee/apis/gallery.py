@@ -75,7 +75,9 @@ class _ArrayUnpickler(pickle.Unpickler):
                ('numpy.core.multiarray', '_reconstruct'),
                ('numpy._core.multiarray', '_reconstruct'),
                ('numpy.core.multiarray', 'scalar'),
-               ('numpy._core.multiarray', 'scalar')}
+               ('numpy._core.multiarray', 'scalar'),
+               # protocol-2 pickles (mmengine.dump) spell bytes this way
+               ('_codecs', 'encode')}
 
     def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED or (

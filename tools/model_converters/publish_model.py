@@ -98,15 +98,18 @@ def publish(in_file: str, out_file: str, config: str = None) -> str:
         re.sub(r'^module\.', '', k): v
         for k, v in checkpoint['state_dict'].items()
     }
-    result = model.load_state_dict(state_dict, strict=False)
     own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
     shapes = [k for k, v in state_dict.items()
               if k in own and tuple(own[k].shape) != tuple(v.shape)]
-    if result.missing_keys or result.unexpected_keys or shapes:
+    if missing or unexpected or shapes:
         raise ConfigError(
             f'{in_file} does not load strictly into the model of {name}: '
-            f'missing keys {result.missing_keys[:5]}, unexpected keys '
-            f'{result.unexpected_keys[:5]}, other shapes {shapes[:5]}')
+            f'missing keys {missing[:5]}, unexpected keys {unexpected[:5]}, '
+            f'other shapes {shapes[:5]} ({len(missing)}, {len(unexpected)}, '
+            f'{len(shapes)} in total)')
+    model.load_state_dict(state_dict, strict=True)  # the proof
     meta.update(config=name, modalities=modalities)
     checkpoint['meta'] = meta
     checkpoint['state_dict'] = state_dict
