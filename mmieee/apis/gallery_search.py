@@ -18,14 +18,17 @@ the output of :func:`mmieee.evaluation.functional.rank_gallery`.
   ranking is otherwise the same. It cannot re-rank. Install it with
   ``pip install -e ".[deploy]"`` (``faiss-cpu``).
 
-Memory of the exact path for G gallery items of D dims, Q queries, in
-float32: the features ``G * D * 4`` bytes (shared, not copied), the gallery
-norms ``G * 4``, one block of ``min(Q, 512) * G * 4`` distance rows
-(:class:`~mmieee.evaluation.functional.PairwiseDistance` computes 512 query
-rows per matrix product) and per chunk of ``c = max(1, 2**24 // G)``
-queries about ``c * G * 8`` bytes of top-k temporaries (a masked float32
-copy and three boolean masks). docs/inference.md works this out for
-1M x 2304.
+Memory of the exact path for G gallery items of D dims and Q queries, in
+float32, besides the features (``G * D * 4`` bytes, shared, not copied):
+while the gallery norms are computed, a transient ``G * D * 4`` (the
+``(g * g).sum(1)`` of :class:`~mmieee.evaluation.functional.PairwiseDistance`);
+then, while ranking, the norms ``G * 4``, one block of
+``min(Q, 512) * G * 4`` distance rows (512 query rows per matrix product) and
+about 16 bytes per (query, gallery) pair of a chunk of
+``c = max(1, min(Q, 2**24 // G))`` queries (a masked copy, boolean masks,
+``torch.topk``'s work space). faiss adds its own copy of the features,
+``G * D * 4``. ``tools/analysis_tools/benchmark_retrieval.py`` measures
+these; docs/inference.md works them out for 1M x 2304.
 """
 from typing import Dict, Optional
 
