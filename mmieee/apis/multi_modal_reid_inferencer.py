@@ -128,7 +128,8 @@ class MultiModalReIDInferencer(BaseInferencer):
             model = str(model)
         if isinstance(model, str) and not osp.isfile(model):
             raise FileNotFoundError(f'config file {model!r} does not exist')
-        if weights is not None and not osp.isfile(weights):
+        if weights is not None and '://' not in weights and \
+                not osp.isfile(weights):
             raise FileNotFoundError(f'checkpoint {weights!r} does not exist')
         self._cfg_options = cfg_options
         super().__init__(

@@ -189,7 +189,7 @@ def test_faiss_backend_ranks_as_the_exact_path(tiny_files, reference):
 
 def test_errors_name_the_query(tiny_files, reference):
     inf = MultiModalReIDInferencer(tiny_files['config'],
-                                   tiny_files['checkpoint'])
+                                   tiny_files['checkpoint'], cache_dir=None)
     with pytest.raises(RuntimeError, match='no gallery'):
         inf(reference['paths'][0])
     inf.set_gallery(reference['test'])
