@@ -153,7 +153,7 @@ def _dataset_root(model: torch.nn.Module, folder: str) -> dict:
 
 
 def _samples_or_dataset(model, source, role):
-    """``(samples, None)`` or ``(None, dataset, row indices)``."""
+    """``(samples, None, None)`` or ``(None, dataset, row indices)``."""
     if is_dataset_config(source):
         dataset = _dataset(model, source)
     elif isinstance(source, str) and osp.isdir(source) and modality_dirs(
