@@ -5,6 +5,11 @@ One torch thread per test process: the suite runs with one pytest-xdist
 worker per core, and the tiny models in the tests are far slower when two
 workers each start two threads on two cores (measured: ~5 s instead of ~25 ms
 for a ResNet-18 forward under load).
+
+``tiny_files``: a tiny IEEE model (ResNet-18 streams at 1/8 width, 64x32
+input) with random weights saved as a checkpoint, and a tiny synthetic
+RGBNT201-format set (3 test ids x 2 cameras x 2 samples), for the tests of
+the apis, demo and deployment tools that need a model but no training.
 """
 import os
 from pathlib import Path
@@ -12,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 from filelock import FileLock
+from mmengine.config import Config
 
 torch.set_num_threads(1)
 
@@ -81,3 +87,67 @@ def tiny_config(shared_dir) -> Path:
 def tiny_sizes() -> dict:
     """The size of the tiny synthetic set of ``tiny_config``."""
     return dict(num_train_ids=NUM_TRAIN_IDS, num_test_ids=NUM_TEST_IDS)
+
+
+#: Overrides that shrink the demo model (feature: 3 x 4 parts x 8 = 96-d).
+TINY_MODEL = {
+    'model.backbone.backbone.base_channels': 8,
+    'model.backbone.backbone.stem_channels': 8,
+    'model.neck.in_channels': 64,
+    'model.neck.reduce_channels': 16,
+    'model.neck.out_channels': 8,
+    'model.head.in_channels': 8,
+    'model.head.num_classes': 2,
+}
+
+
+def shrunk_demo_config(data_root: str, **overrides) -> Config:
+    """The demo config shrunk, on ``data_root``, one process loading."""
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    options = dict(TINY_MODEL)
+    for split in ('train', 'val', 'test'):
+        options[f'{split}_dataloader.dataset.data_root'] = data_root
+        options[f'{split}_dataloader.num_workers'] = 0
+    options.update(overrides)
+    cfg.merge_from_dict(options)
+    return cfg
+
+
+def save_random_weights(cfg: Config, path: Path, seed: int = 0) -> Path:
+    """Save a randomly initialised model of ``cfg`` (BN statistics
+    perturbed so that they matter) as an mmengine-style checkpoint."""
+    from mmieee.apis import init_model
+    torch.manual_seed(seed)
+    model = init_model(cfg)
+    with torch.no_grad():
+        for name, buf in model.named_buffers():
+            if name.endswith('running_mean'):
+                buf.normal_(0, 0.1)
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'cfg': cfg.pretty_text}}, path)
+    return path
+
+
+@pytest.fixture(scope='session')
+def tiny_files(tmp_path_factory):
+    """``dict(root, config, checkpoint, cfg)``: data, config file, weights."""
+    from mmieee.testing.synthetic import generate_synthetic_dataset
+    base = tmp_path_factory.mktemp('tiny_apis')
+    root = generate_synthetic_dataset(
+        str(base / 'data'), num_train_ids=2, num_test_ids=3, num_cameras=2,
+        images_per_id_per_camera=2, height=64, width=32)['root']
+    cfg = shrunk_demo_config(root)
+    config = base / 'tiny_ieee.py'
+    cfg.dump(str(config))
+    checkpoint = save_random_weights(cfg, base / 'tiny.pth')
+    return dict(root=root, config=str(config), checkpoint=str(checkpoint),
+                cfg=cfg, base=base)
+
+
+@pytest.fixture(scope='session')
+def tiny_cfg():
+    """``tiny_cfg(data_root, **overrides)`` -> the shrunk demo Config, and
+    ``tiny_cfg.save_weights(cfg, path, seed)`` (helpers as a fixture: test
+    modules cannot import conftest under ``--import-mode=importlib``)."""
+    shrunk_demo_config.save_weights = save_random_weights
+    return shrunk_demo_config

@@ -12,18 +12,23 @@ or, on a dataset's test split, ``extract_features(model, dataloader)`` with a
 dataloader built by :meth:`mmengine.runner.Runner.build_dataloader`.
 """
 import copy
+import sys
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose, default_collate
+from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
 
 from mmieee.evaluation.metrics import collect_features
 from mmieee.registry import MODELS
 from mmieee.utils import load_model_weights
+
+from .model_index import resolve_model
+from .sample_pipeline import SamplePipeline
 
 ImageTriplet = Sequence[Union[str, np.ndarray]]
 
@@ -41,7 +46,9 @@ def init_model(config: Union[str, Path, Config],
     :func:`mmieee.utils.load_model_weights`) unless ``strict=False``.
 
     Args:
-        config (str | Path | Config): Config file or object.
+        config (str | Path | Config): Config file or object, or a model
+            name of ``configs/*/metafile.yml`` (see
+            :func:`~mmieee.apis.model_index.resolve_model`).
         checkpoint (str, optional): Checkpoint path (mmengine checkpoint or
             bare state dict; a ``module.`` prefix is removed).
         device (str | torch.device): Where to put the model.
@@ -55,6 +62,7 @@ def init_model(config: Union[str, Path, Config],
     Returns:
         nn.Module: The model in eval mode, with the config as ``model.cfg``.
     """
+    config, checkpoint = resolve_model(config, checkpoint)
     if isinstance(config, (str, Path)):
         config = Config.fromfile(str(config))
     elif not isinstance(config, Config):
@@ -71,29 +79,11 @@ def init_model(config: Union[str, Path, Config],
     return model.to(device).eval()
 
 
-def _triplet_pipeline(cfg: Config, from_arrays: bool) -> Compose:
-    """The test pipeline of ``cfg``; without the loader for arrays."""
-    loader_cfg = cfg.get('test_dataloader') or cfg.get('val_dataloader')
-    if not loader_cfg:
-        raise KeyError('extract_features: the model config has no '
-                       'test_dataloader / val_dataloader to take the test '
-                       'pipeline from')
-    dataset = loader_cfg['dataset']
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset['dataset']  # dataset wrappers
-    pipeline = copy.deepcopy(list(dataset['pipeline']))
-    if from_arrays:
-        pipeline = [t for t in pipeline
-                    if t.get('type') != 'LoadMultiModalImages']
-    return Compose(pipeline)
-
-
-def _triplet_batches(model: torch.nn.Module, items: Sequence[ImageTriplet],
-                     batch_size: int) -> Iterable[dict]:
-    """Run the test pipeline on image triplets and collate batches."""
+def _sample_batches(model: torch.nn.Module, items: Sequence[ImageTriplet],
+                    batch_size: int) -> Iterable[dict]:
+    """Run the test pipeline on image samples and collate batches."""
     num_modalities = len(getattr(model, 'modalities', ())) or None
-    from_arrays = isinstance(items[0][0], np.ndarray)
-    pipeline = _triplet_pipeline(model.cfg, from_arrays)
+    pipeline = SamplePipeline(model.cfg)
     batch = []
     for i, item in enumerate(items):
         item = list(item)
@@ -101,13 +91,7 @@ def _triplet_batches(model: torch.nn.Module, items: Sequence[ImageTriplet],
             raise ValueError(
                 f'extract_features: item {i} has {len(item)} images, the '
                 f'model expects {num_modalities} ({model.modalities})')
-        if from_arrays:
-            h, w = item[0].shape[:2]
-            results = dict(img=item, img_shape=(h, w), ori_shape=(h, w))
-        else:
-            results = dict(img_path=[str(p) for p in item])
-        results['sample_idx'] = i
-        batch.append(pipeline(results))
+        batch.append(pipeline(item, i))
         if len(batch) == batch_size:
             yield default_collate(batch)
             batch = []
@@ -115,10 +99,23 @@ def _triplet_batches(model: torch.nn.Module, items: Sequence[ImageTriplet],
         yield default_collate(batch)
 
 
+def _num_samples(data: object) -> int:
+    """How many samples ``data`` yields, for the progress bar (0: unknown,
+    the bar then counts without a total)."""
+    dataset = getattr(data, 'dataset', None)
+    for obj in (dataset, data):
+        try:
+            return len(obj)
+        except TypeError:
+            continue
+    return 0
+
+
 @torch.no_grad()
 def extract_features(model: torch.nn.Module,
                      data: Union[Iterable[dict], Sequence[ImageTriplet]],
-                     batch_size: int = 32) -> Dict[str, object]:
+                     batch_size: int = 32,
+                     progress: Optional[bool] = None) -> Dict[str, object]:
     """Compute the Re-ID features of a dataloader or of image triplets.
 
     Args:
@@ -130,11 +127,15 @@ def extract_features(model: torch.nn.Module,
             sequence of M image paths or M (H, W, 3) uint8 RGB arrays in the
             model's modality order.
         batch_size (int): Batch size for image triplets. Defaults to 32.
+        progress (bool, optional): Show mmengine's progress bar (samples
+            done / total, rate) on stderr. None (default) shows it only when
+            stderr is a terminal, so logs and pipes stay clean.
 
     Returns:
         dict: ``feats`` (N, D) float32 and, for dataloaders, the ids and
-        flags (see :mod:`mmieee.apis.features`).
+        flags (see :mod:`mmieee.evaluation.metrics.dump_reid_features`).
     """
+    total = _num_samples(data)
     if isinstance(data, (list, tuple)):
         if not data:
             raise ValueError('extract_features: no images given')
@@ -142,11 +143,19 @@ def extract_features(model: torch.nn.Module,
             raise AttributeError(
                 'extract_features: image triplets need model.cfg (the test '
                 'pipeline); build the model with mmieee.apis.init_model')
-        data = _triplet_batches(model, data, batch_size)
+        data = _sample_batches(model, data, batch_size)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = ProgressBar(total, file=sys.stderr) if progress else None
     was_training = model.training
     model.eval()
     samples = []
     for batch in data:
-        samples.extend(model.test_step(batch))
+        out = model.test_step(batch)
+        samples.extend(out)
+        if bar is not None:
+            bar.update(len(out))
     model.train(was_training)
+    if bar is not None:
+        sys.stderr.write('\n')
     return collect_features(samples)

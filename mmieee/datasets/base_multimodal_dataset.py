@@ -33,7 +33,7 @@ from mmengine.dataset import BaseDataset
 
 from mmieee.registry import DATASETS
 
-from .layout import DatasetLayout, is_image_name
+from .layout import DatasetLayout, list_image_names
 
 #: Shown in every "dataset not found" message.
 README_HINT = "see README, section 'Preparing datasets'"
@@ -161,24 +161,9 @@ class BaseMultiModalReIDDataset(BaseDataset):
             f'The dataset is obtained {self.layout.source} ({README_HINT}).')
 
     def list_images(self, folder: str) -> List[str]:
-        """Sorted image file names (not paths) directly inside ``folder``.
-
-        Raises:
-            FileNotFoundError: Some entries are symbolic links that lead
-                nowhere (dangling or looping); they are listed, not skipped.
-        """
-        names = sorted(n for n in os.listdir(folder) if is_image_name(n))
-        broken = [
-            osp.join(folder, n) for n in names
-            if not osp.exists(osp.join(folder, n))
-        ]
-        if broken:
-            raise FileNotFoundError(
-                f'{self.name}: {len(broken)} image file(s) are symbolic '
-                'links that lead nowhere (dangling or looping): '
-                f'{format_listing(broken)}. Repair or remove them; no sample '
-                'is skipped silently.')
-        return [n for n in names if osp.isfile(osp.join(folder, n))]
+        """Sorted image file names in ``folder``; broken symbolic links are
+        an error listing them (:func:`~.layout.list_image_names`)."""
+        return list_image_names(folder, self.name)
 
     def parse_name(self, name: str, path: str) -> Optional[dict]:
         """Read pid / camid (/ sceneid) from a file name.

@@ -13,6 +13,8 @@ overridden by a constructor argument of the same name (mmpretrain's
 reads any layout.
 """
 import dataclasses
+import os
+import os.path as osp
 import re
 from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -208,6 +210,32 @@ class DatasetLayout:
     def field_names(cls) -> Tuple[str, ...]:
         """Names of the layout fields (the layout constructor arguments)."""
         return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def list_image_names(folder: str, owner: str) -> List[str]:
+    """Sorted image file names (not paths) directly inside ``folder``.
+
+    Args:
+        folder (str): The folder.
+        owner (str): Who reads it (a dataset name), for the message.
+
+    Raises:
+        FileNotFoundError: Some entries are symbolic links that lead
+            nowhere (dangling or looping); they are listed, not skipped.
+    """
+    names = sorted(n for n in os.listdir(folder) if is_image_name(n))
+    broken = [
+        osp.join(folder, n) for n in names
+        if not osp.exists(osp.join(folder, n))
+    ]
+    if broken:
+        shown = ', '.join(broken[:5]) + (
+            f', ... ({len(broken)} in total)' if len(broken) > 5 else '')
+        raise FileNotFoundError(
+            f'{owner}: {len(broken)} image file(s) are symbolic links that '
+            f'lead nowhere (dangling or looping): {shown}. Repair or remove '
+            'them; no sample is skipped silently.')
+    return [n for n in names if osp.isfile(osp.join(folder, n))]
 
 
 def is_image_name(name: str) -> bool:

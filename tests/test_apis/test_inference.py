@@ -93,3 +93,19 @@ def test_extract_features_checks_the_number_of_images(setup):
         extract_features(model, [['a.jpg', 'b.jpg']])
     with pytest.raises(ValueError, match='no images'):
         extract_features(model, [])
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(setup, capsys,
+                                                       monkeypatch):
+    cfg, ckpt, root = setup
+    model = init_model(cfg, str(ckpt))
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    extract_features(model, loader)  # stderr is captured: not a terminal
+    assert capsys.readouterr().err == ''
+    extract_features(model, loader, progress=True)
+    err = capsys.readouterr().err
+    assert '4/4' in err and 'task/s' in err
+    paths = extract_features(model, loader)['img_paths']
+    monkeypatch.setattr('sys.stderr.isatty', lambda: True, raising=False)
+    extract_features(model, paths, batch_size=3)
+    assert '4/4' in capsys.readouterr().err

@@ -1,0 +1,138 @@
+# Copyright (c) mmieee contributors.
+"""Search a gallery with your own multi-modal queries.
+
+    python demo/retrieval_demo.py GALLERY QUERY [QUERY ...] \\
+        --config CONFIG --checkpoint CKPT [--topk 10] [--out DIR] \\
+        [--backend exact|faiss] [--cache-dir DIR | --no-cache] \\
+        [--device cpu] [--cfg-options KEY=VALUE ...]
+
+GALLERY: a folder ``<folder>/<modality>/<name>`` (e.g.
+``data/RGBNT201/test``), a dataset root of the config's test dataset type
+(e.g. ``data/RGBNT201``: its gallery samples), or a feature file
+(``tools/test.py --dump`` pickle or a cached ``.npz``). Its features are
+cached (``~/.cache/mmieee/galleries``), keyed by the checkpoint's content and
+the gallery files, so the next run does not extract them again.
+
+QUERY: a folder (as GALLERY), or one sample as M comma-separated image
+paths in the model's modality order, optionally named:
+``RGB=a.jpg,NI=b.jpg,TI=c.jpg``. CONFIG may be a model name of
+configs/*/metafile.yml.
+
+Prints each query's top-k (distance, id, camera, whether it is the query's
+id when both ids are known from the file names) and, with ``--out``, writes
+``results.json`` and, when ``mmieee.visualization`` is installed, one
+rank-list picture per query.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
+from mmengine.config import DictAction
+
+from mmieee.apis import MultiModalReIDInferencer
+from mmieee.apis.feature_cache import DEFAULT_CACHE_DIR
+from mmieee.apis.gallery_search import SEARCH_BACKENDS
+from mmieee.apis.sample_inputs import parse_samples
+from mmieee.utils import ConfigError, exit_on_user_error
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Retrieve gallery samples for multi-modal queries.')
+    parser.add_argument('gallery', help='gallery folder or feature file')
+    parser.add_argument(
+        'queries', nargs='+', metavar='QUERY',
+        help='a folder, or M comma-separated image paths '
+        '(optionally MODALITY=path)')
+    parser.add_argument('--config', required=True,
+                        help='config file or metafile model name')
+    parser.add_argument('--checkpoint', required=True, help='checkpoint')
+    parser.add_argument('--topk', type=int, default=10,
+                        help='gallery items per query (default 10)')
+    parser.add_argument('--out', help='write results.json (and pictures)')
+    parser.add_argument('--backend', choices=SEARCH_BACKENDS,
+                        default='exact', help='search backend')
+    parser.add_argument('--cache-dir', default=DEFAULT_CACHE_DIR,
+                        help=f'gallery feature cache ({DEFAULT_CACHE_DIR})')
+    parser.add_argument('--no-cache', action='store_true',
+                        help='do not read or write the feature cache')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries (dotted keys)')
+    return parser.parse_args(argv)
+
+
+def parse_query(text: str):
+    """A folder, or one sample: ``a,b,c`` or ``RGB=a,NI=b,TI=c``."""
+    if osp.isdir(text):
+        return text
+    parts = [p for p in text.split(',') if p]
+    named = [p.split('=', 1) for p in parts if '=' in p]
+    if named and len(named) != len(parts):
+        raise ConfigError(f'query {text!r}: name all images (RGB=a.jpg,...) '
+                          'or none')
+    if named:
+        keys = [k for k, _ in named]
+        if len(set(keys)) != len(keys):
+            raise ConfigError(f'query {text!r} names a modality twice')
+        return dict(named)
+    return parts
+
+
+def print_results(results: list) -> None:
+    for res in results:
+        q = res['query']
+        ids = '' if q['pid'] is None else f' (id {q["pid"]}, camera ' \
+            f'{q["camid"]})'
+        print(f'query {q["index"]}: {q["name"]}{ids}; '
+              f'{res["num_excluded"]} gallery items excluded by the protocol')
+        for m in res['matches']:
+            same = {True: 'same id', False: 'other id', None: ''}[
+                m['same_id']]
+            where = m['img_paths'][0] if m['img_paths'] else ''
+            print(f'  {m["rank"]:>3}  d={m["distance"]:.4f}  id '
+                  f'{m["pid"]}  cam {m["camid"]}  {same:8s} {where}')
+
+
+def main(argv=None) -> list:
+    args = parse_args(argv)
+    with exit_on_user_error():
+        if args.topk < 1:
+            raise ConfigError(f'--topk must be >= 1, got {args.topk}')
+        queries = [parse_query(text) for text in args.queries]
+        try:
+            inferencer = MultiModalReIDInferencer(
+                args.config, args.checkpoint, device=args.device,
+                backend=args.backend,
+                cache_dir=None if args.no_cache else args.cache_dir,
+                cfg_options=args.cfg_options)
+            # Check every query before the gallery's (long) extraction.
+            for query in queries:
+                if not isinstance(query, str):
+                    parse_samples(query, inferencer.modalities)
+            inferencer.set_gallery(args.gallery)
+            results = []
+            for query in queries:
+                for res in inferencer(query, topk=args.topk,
+                                      out_dir=args.out):
+                    res['query']['index'] = len(results)
+                    results.append(res)
+        except (FileNotFoundError, ValueError, ImportError) as err:
+            raise ConfigError(str(err)) from err
+    print_results(results)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        path = osp.join(args.out, 'results.json')
+        with open(path, 'w', encoding='utf-8') as f:
+            json.dump(results, f, indent=1)
+        drawn = sum('vis_path' in r for r in results)
+        print(f'wrote {path}' + (
+            f' and {drawn} rank-list pictures' if drawn else
+            ' (no pictures: mmieee.visualization is not installed)'))
+    return results
+
+
+if __name__ == '__main__':
+    main()

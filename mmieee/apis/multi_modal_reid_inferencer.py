@@ -1,0 +1,412 @@
+# Copyright (c) mmieee contributors.
+"""Search a gallery with your own multi-modal samples (mmengine
+``BaseInferencer``, the pattern of mmpretrain's ``ImageRetrievalInferencer``).
+
+::
+
+    from mmieee.apis import MultiModalReIDInferencer
+    inferencer = MultiModalReIDInferencer(
+        'ieee_r18_1xb16-8e_synthetic-demo',      # or a config file
+        'work_dirs/ieee_r18_1xb16-8e_synthetic-demo/epoch_8.pth',
+        gallery='data/synthetic/RGBNT201/test')  # folder, dataset, features
+    results = inferencer([('a/RGB/1.jpg', 'a/NI/1.jpg', 'a/TI/1.jpg')],
+                         topk=5, out_dir='vis/')
+    results[0]['matches'][0]  # rank 1: distance, pid, camid, img_paths
+
+Ranking is the metric's (distance, normalisation, re-ranking and exclusion
+settings are read from the config's ``ReIDMetric``), see
+:mod:`.gallery_search`; a query whose ids are known (file names that follow a
+dataset's rule) against a gallery with ids gets the protocol's exclusion of
+same-id same-camera (MSVR310: same-scene) items, so rank 1 here is rank 1 in
+the metric. Gallery features are cached (:mod:`.feature_cache`).
+"""
+import inspect
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.infer import BaseInferencer
+from rich.progress import track
+
+from mmieee.evaluation.metrics import ReIDMetric, collect_features
+
+from .feature_cache import DEFAULT_CACHE_DIR
+from .gallery import FeatureSet, build_feature_set, is_dataset_config
+from .gallery_search import build_search
+from .inference import init_model
+from .model_index import resolve_model
+from .sample_inputs import Sample, modality_dirs, parse_samples
+from .sample_pipeline import SamplePipeline
+
+#: ``ReIDMetric`` arguments the ranking takes over from the config.
+RANKING_KEYS = ('metric', 'normalize_feature', 'exclude', 'rerank', 'k1',
+                'k2', 'lambda_value')
+#: ``exclude`` mode → the id array holding the exclusion groups.
+GROUP_KEYS = {'camera': 'camids', 'scene': 'sceneids', 'none': None}
+
+
+def ranking_options(cfg: Config) -> dict:
+    """The ``ReIDMetric`` settings of ``cfg.test_evaluator`` (else
+    ``val_evaluator``), with ReIDMetric's own defaults for the rest."""
+    defaults = inspect.signature(ReIDMetric.__init__).parameters
+    options = {k: defaults[k].default for k in RANKING_KEYS}
+    evaluator = cfg.get('test_evaluator') or cfg.get('val_evaluator') or []
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [
+        evaluator
+    ]
+    for metric in metrics:
+        if metric.get('type') in ('ReIDMetric', 'mmieee.ReIDMetric'):
+            options.update({k: metric[k] for k in RANKING_KEYS if k in metric})
+            break
+    return options
+
+
+def load_rgb_images(paths: Sequence[str], num_modalities: int
+                    ) -> List[np.ndarray]:
+    """The M (H, W, 3) uint8 RGB images of a sample for drawing; one file
+    for M modalities (RGBNT100: side by side) is cut into M equal parts."""
+    imgs = [mmcv.imread(p, channel_order='rgb') for p in paths]
+    for p, img in zip(paths, imgs):
+        if img is None:
+            raise ValueError(f'cannot read image {p!r}')
+    if len(imgs) == 1 and num_modalities > 1:
+        w = imgs[0].shape[1] // num_modalities
+        imgs = [imgs[0][:, i * w:(i + 1) * w] for i in range(num_modalities)]
+    return imgs
+
+
+class MultiModalReIDInferencer(BaseInferencer):
+    """Retrieve gallery items for multi-modal query samples.
+
+    Args:
+        model (str | Config): Config file, Config, or a model name of
+            ``configs/*/metafile.yml``.
+        weights (str, optional): Checkpoint; required with a model name that
+            has no published weights. None keeps random weights (and turns
+            the feature cache off).
+        gallery (str | dict | list, optional): A dataset config, a folder
+            (``<folder>/<modality>/<name>`` or a dataset root of the
+            config's test dataset type), a feature file (``tools/test.py
+            --dump`` pickle or ``.npz``), or samples. Can be set later with
+            :meth:`set_gallery`.
+        device (str, optional): Defaults to CUDA when available.
+        backend (str): ``'exact'`` (the metric's code, default) or
+            ``'faiss'`` (see :mod:`.gallery_search`).
+        exclude (str, optional): ``'camera'``, ``'scene'`` or ``'none'``;
+            None takes the config's ``ReIDMetric.exclude``.
+        cache_dir (str, optional): Gallery feature cache; None disables it.
+            Defaults to ``~/.cache/mmieee/galleries``.
+        batch_size (int): Feature extraction batch size. Defaults to 32.
+        cfg_options (dict, optional): Config overrides (dotted keys), e.g.
+            ``{'model.test_cfg.blank_modalities': ['NI']}``.
+        show_progress (bool, optional): Progress bars on stderr; None shows
+            them only when stderr is a terminal.
+    """
+
+    visualize_kwargs: set = {'out_dir'}
+
+    def __init__(self,
+                 model: Union[str, Path, Config],
+                 weights: Optional[str] = None,
+                 gallery: Union[str, dict, list, None] = None,
+                 device: Optional[str] = None,
+                 backend: str = 'exact',
+                 exclude: Optional[str] = None,
+                 cache_dir: Optional[str] = DEFAULT_CACHE_DIR,
+                 batch_size: int = 32,
+                 cfg_options: Optional[dict] = None,
+                 show_progress: Optional[bool] = None) -> None:
+        model, weights = resolve_model(model, weights)
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str) and not osp.isfile(model):
+            raise FileNotFoundError(f'config file {model!r} does not exist')
+        if weights is not None and '://' not in weights and \
+                not osp.isfile(weights):
+            raise FileNotFoundError(f'checkpoint {weights!r} does not exist')
+        self._cfg_options = cfg_options
+        super().__init__(
+            model=model,
+            weights=weights,
+            device=device,
+            scope='mmieee',
+            show_progress=sys.stderr.isatty()
+            if show_progress is None else bool(show_progress))
+        self.weights = weights
+        self.modalities = tuple(self.model.modalities)
+        self.batch_size = int(batch_size)
+        self.cache_dir = cache_dir
+        options = ranking_options(self.model.cfg)
+        self.exclude = options.pop('exclude') if exclude is None else exclude
+        options.pop('exclude', None)
+        if self.exclude not in GROUP_KEYS:
+            raise ValueError(f'exclude must be one of {tuple(GROUP_KEYS)}, '
+                             f'got {self.exclude!r}')
+        options['normalize'] = options.pop('normalize_feature')
+        self.search = build_search(backend, **options)
+        self.gallery: Optional[FeatureSet] = None
+        if gallery is not None:
+            self.set_gallery(gallery)
+
+    # ------------------------------------------------------------------
+    # BaseInferencer hooks
+    # ------------------------------------------------------------------
+    def _init_model(self, cfg: Config, weights: Optional[str],
+                    device: str = 'cpu') -> torch.nn.Module:
+        # The one loading path of mmieee (strictness, modality checks).
+        return init_model(cfg, weights, device, self._cfg_options)
+
+    def _init_pipeline(self, cfg: Config) -> Callable:
+        return SamplePipeline(self.model.cfg)
+
+    def _init_collate(self, cfg: Config) -> Callable:
+        # Packed samples stack into (B, M, C, H, W) (the configs' collate).
+        return default_collate
+
+    def _init_visualizer(self, cfg: Config):
+        """``mmieee.visualization.ReIDVisualizer`` when it is installed,
+        else None (results are then data only)."""
+        try:
+            from mmieee.visualization import ReIDVisualizer
+        except ImportError:
+            return None
+        if hasattr(ReIDVisualizer, 'get_instance'):  # mmengine Visualizer
+            return ReIDVisualizer.get_instance(
+                f'mmieee_retrieval_{id(self)}')
+        return ReIDVisualizer()
+
+    def preprocess(self, inputs: List[Sample], batch_size: int = 1):
+        """Packed, collated batches of query samples."""
+        chunks = self._get_chunk_data(
+            (self.pipeline(s.images, i) for i, s in enumerate(inputs)),
+            batch_size)
+        yield from map(self.collate_fn, chunks)
+
+    # ------------------------------------------------------------------
+    # Gallery and queries
+    # ------------------------------------------------------------------
+    def set_gallery(self, gallery: Union[str, dict, list]) -> FeatureSet:
+        """Extract (or read from the cache) the gallery's features.
+
+        Args:
+            gallery: See the class docstring.
+
+        Returns:
+            FeatureSet: The gallery, also kept as ``self.gallery``.
+        """
+        self.gallery = build_feature_set(
+            self.model, gallery, checkpoint=self.weights,
+            cache_dir=self.cache_dir, batch_size=self.batch_size,
+            progress=self.show_progress, role='gallery')
+        group_key = GROUP_KEYS[self.exclude]
+        self.search.set_gallery(
+            self.gallery.feats, self.gallery.pids,
+            None if group_key is None else getattr(self.gallery, group_key))
+        return self.gallery
+
+    def _queries(self, inputs, batch_size: int):
+        """``(features (Q, D), samples)``; samples carry the ids/paths."""
+        if is_dataset_config(inputs) or (
+                isinstance(inputs, (str, Path)) and osp.isdir(str(inputs))
+                and modality_dirs(str(inputs), self.modalities) is None):
+            fs = build_feature_set(
+                self.model, str(inputs) if isinstance(inputs, Path) else
+                inputs, batch_size=batch_size, progress=self.show_progress,
+                role='query')
+            samples = []
+            for i, paths in enumerate(fs.img_paths):
+                ids = {k[:-1]: int(v[i]) for k, v in fs.ids().items()
+                       if v is not None}
+                samples.append(Sample(images=list(paths),
+                                      name=Path(paths[0]).stem, **ids))
+            return fs.feats, samples
+        samples = parse_samples(inputs, self.modalities, 'query')
+        batches = self.preprocess(samples, batch_size)
+        if self.show_progress:
+            batches = track(batches, description='Queries',
+                            total=-(-len(samples) // batch_size))
+        preds = []
+        for data in batches:
+            preds.extend(self.forward(data))
+        return collect_features(preds)['feats'], samples
+
+    def _rank(self, q_feats: np.ndarray, samples: List[Sample],
+              topk: int) -> Dict[str, np.ndarray]:
+        """Top-k of every query; the protocol's exclusion for the queries
+        whose pid and group are known (when the gallery's are)."""
+        group = {'camera': 'camid', 'scene': 'sceneid'}.get(self.exclude)
+        known = np.array([
+            group is not None and s.pid is not None
+            and getattr(s, group) is not None for s in samples
+        ], dtype=bool)
+        num = len(samples)
+        out = dict(indices=np.full((num, topk), -1, dtype=np.int64),
+                   distances=np.full((num, topk), np.nan),
+                   num_excluded=np.zeros(num, dtype=np.int64))
+        for rows, with_ids in ((np.flatnonzero(known), True),
+                               (np.flatnonzero(~known), False)):
+            if len(rows) == 0:
+                continue
+            kwargs = {}
+            if with_ids:
+                kwargs = dict(
+                    q_pids=np.array([samples[i].pid for i in rows]),
+                    q_groups=np.array(
+                        [getattr(samples[i], group) for i in rows]))
+            part = self.search.search(q_feats[rows], topk, **kwargs)
+            for key in out:
+                out[key][rows] = part[key]
+        return out
+
+    # ------------------------------------------------------------------
+    # The call
+    # ------------------------------------------------------------------
+    def __call__(self,
+                 inputs,
+                 topk: int = 10,
+                 batch_size: Optional[int] = None,
+                 out_dir: Optional[str] = None,
+                 return_datasamples: bool = False) -> List[dict]:
+        """Rank the gallery for each query.
+
+        Args:
+            inputs: One query (M image paths or arrays in the model's
+                modality order, or ``{modality: image}``), a list of
+                queries, a folder (``<folder>/<modality>/<name>`` or a
+                dataset root: its ``is_query`` samples) or a dataset config.
+            topk (int): Gallery items per query. Defaults to 10.
+            batch_size (int, optional): Defaults to the inferencer's.
+            out_dir (str, optional): Where :meth:`visualize` writes one
+                rank-list picture per query (when the visualizer exists).
+            return_datasamples (bool): Unused (kept for the interface);
+                results are plain dicts.
+
+        Returns:
+            list[dict]: One per query, see :meth:`postprocess`.
+        """
+        if self.gallery is None:
+            raise RuntimeError('no gallery: pass gallery= to the inferencer '
+                               'or call set_gallery() first')
+        topk = int(topk)
+        if topk < 1:
+            raise ValueError(f'topk must be >= 1, got {topk}')
+        q_feats, samples = self._queries(inputs, batch_size or
+                                         self.batch_size)
+        if q_feats.shape[1] != self.gallery.feats.shape[1]:
+            raise ValueError(
+                f'the gallery {self.gallery.source!r} has '
+                f'{self.gallery.feats.shape[1]}-d features, this model '
+                f'gives {q_feats.shape[1]}-d ones: it was extracted with '
+                'another model')
+        ranked = self._rank(q_feats, samples, topk)
+        results = self._results(samples, ranked)
+        visualization = self.visualize(samples, results, out_dir=out_dir)
+        return self.postprocess(results, visualization)
+
+    def _results(self, samples: List[Sample],
+                 ranked: Dict[str, np.ndarray]) -> List[dict]:
+        g = self.gallery
+
+        def ids(source, i) -> dict:
+            return {k[:-1]: None if v is None else int(v[i])
+                    for k, v in source.items()}
+
+        results = []
+        for q, sample in enumerate(samples):
+            matches = []
+            for rank, (j, d) in enumerate(
+                    zip(ranked['indices'][q], ranked['distances'][q]), 1):
+                if j < 0:
+                    break
+                item = dict(rank=rank, gallery_index=int(j),
+                            distance=float(d), **ids(g.ids(), j))
+                item['img_paths'] = None if g.img_paths is None else list(
+                    g.img_paths[j])
+                item['same_id'] = None if (
+                    sample.pid is None or item['pid'] is None) else bool(
+                        sample.pid == item['pid'])
+                matches.append(item)
+            results.append(dict(
+                query=dict(index=q, name=sample.name,
+                           img_paths=sample.img_paths, pid=sample.pid,
+                           camid=sample.camid, sceneid=sample.sceneid),
+                num_excluded=int(ranked['num_excluded'][q]),
+                matches=matches))
+        return results
+
+    def visualize(self,
+                  inputs: List[Sample],
+                  preds: List[dict],
+                  out_dir: Optional[str] = None,
+                  show: bool = False) -> Optional[List[np.ndarray]]:
+        """Draw each query's rank list with ``ReIDVisualizer.draw_rank_list``
+        (the query's M images, then each match's M images with its distance
+        and whether it is the same id).
+
+        Args:
+            inputs (list[Sample]): The queries.
+            preds (list[dict]): Their results.
+            out_dir (str, optional): Write ``<out_dir>/<i>_<name>.png``.
+            show (bool): Unused (no window on a server); kept for the
+                interface.
+
+        Returns:
+            list[np.ndarray] | None: RGB canvases, or None when
+            ``mmieee.visualization`` is not available (data only).
+
+        Raises:
+            ValueError: A match has no image paths (a feature-file gallery
+                without ``img_paths``).
+        """
+        if self.visualizer is None:
+            return None
+        m = len(self.modalities)
+        canvases = []
+        for sample, result in zip(inputs, preds):
+            query = [
+                img if isinstance(img, np.ndarray) else load_rgb_images(
+                    [img], 1)[0] for img in sample.images
+            ]
+            gallery = []
+            for match in result['matches']:
+                if match['img_paths'] is None:
+                    raise ValueError(
+                        f'cannot draw gallery item {match["gallery_index"]}: '
+                        f'the gallery {self.gallery.source!r} has no image '
+                        'paths')
+                gallery.append(load_rgb_images(match['img_paths'], m))
+            title = f'query {sample.name}'
+            if sample.pid is not None:
+                title += f' (id {sample.pid})'
+            canvas = self.visualizer.draw_rank_list(
+                query, gallery, [x['distance'] for x in result['matches']],
+                matches=[x['same_id'] for x in result['matches']],
+                modalities=self.modalities, title=title)
+            if out_dir is not None:
+                os.makedirs(out_dir, exist_ok=True)
+                path = osp.join(
+                    out_dir, f'{result["query"]["index"]:04d}_'
+                    f'{sample.name}.png')
+                mmcv.imwrite(np.ascontiguousarray(canvas[..., ::-1]), path)
+                result['vis_path'] = path
+            canvases.append(canvas)
+        return canvases
+
+    def postprocess(self,
+                    preds: List[dict],
+                    visualization: Optional[List[np.ndarray]],
+                    return_datasample: bool = False) -> List[dict]:
+        """The per-query results, JSON-serialisable: ``query`` (``index``,
+        ``name``, ``img_paths``, ``pid``, ``camid``, ``sceneid``; None where
+        unknown), ``num_excluded`` (gallery items removed by the protocol)
+        and ``matches`` (nearest first: ``rank``, ``gallery_index``,
+        ``distance``, ``pid``, ``camid``, ``sceneid``, ``img_paths``,
+        ``same_id``), plus ``vis_path`` when a picture was written."""
+        return preds

@@ -1,0 +1,65 @@
+# Copyright (c) mmieee contributors.
+"""The config's test pipeline applied to one multi-modal sample given as M
+image paths or M arrays (what :func:`~mmieee.apis.extract_features` and the
+inferencer feed the model)."""
+import copy
+from typing import Dict, Sequence, Union
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.dataset import Compose
+
+ImageSample = Sequence[Union[str, np.ndarray]]
+
+#: The transform that reads the files; left out for arrays.
+LOADER = 'LoadMultiModalImages'
+
+
+def config_test_pipeline(cfg: Config) -> list:
+    """The ``pipeline`` list of the config's test (else val) dataset.
+
+    Raises:
+        KeyError: The config has no test / val dataloader.
+    """
+    loader_cfg = cfg.get('test_dataloader') or cfg.get('val_dataloader')
+    if not loader_cfg:
+        raise KeyError('the model config has no test_dataloader / '
+                       'val_dataloader to take the test pipeline from')
+    dataset = loader_cfg['dataset']
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset['dataset']  # dataset wrappers
+    return copy.deepcopy(list(dataset['pipeline']))
+
+
+class SamplePipeline:
+    """Run the test pipeline on one sample of M paths or M arrays.
+
+    Args:
+        cfg (Config): The model's config (``model.cfg``).
+
+    Call with ``(images, sample_idx)``; returns the packed
+    ``dict(inputs=(M, C, H, W) tensor, data_samples=DataSample)``.
+    Arrays must be (H, W, 3) uint8 RGB (or (H, W)), as the loader would
+    give them.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        pipeline = config_test_pipeline(cfg)
+        self.from_paths = Compose(copy.deepcopy(pipeline))
+        self.from_arrays = Compose(
+            [t for t in pipeline if t.get('type') != LOADER])
+
+    def __call__(self, images: ImageSample, sample_idx: int = 0) -> Dict:
+        images = list(images)
+        if all(isinstance(x, np.ndarray) for x in images):
+            h, w = images[0].shape[:2]
+            results = dict(img=images, img_shape=(h, w), ori_shape=(h, w))
+            pipeline = self.from_arrays
+        elif any(isinstance(x, np.ndarray) for x in images):
+            raise TypeError(f'sample {sample_idx} mixes image arrays and '
+                            'paths; give all M images one way')
+        else:
+            results = dict(img_path=[str(p) for p in images])
+            pipeline = self.from_paths
+        results['sample_idx'] = sample_idx
+        return pipeline(results)

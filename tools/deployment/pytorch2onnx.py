@@ -1,0 +1,149 @@
+# Copyright (c) mmieee contributors.
+"""Export a multi-modal Re-ID model's feature path to ONNX.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx
+        [--shape H W] [--dynamic-batch] [--batch-size B] [--opset 17]
+        [--verify] [--num-real N] [--cfg-options KEY=VALUE ...]
+
+CONFIG may also be a model name of configs/*/metafile.yml. The graph takes
+**raw uint8** images (B, M, 3, H, W), RGB, resized to the model's input
+size, and folds in the normalisation and the blanked modalities
+(``--cfg-options "model.test_cfg.blank_modalities=[NI]"``); it returns the
+(B, D) float32 features (see mmieee/apis/onnx_export.py and
+docs/inference.md). ``--shape`` defaults to the test pipeline's Resize.
+
+``--verify`` runs the file with onnxruntime and compares it with PyTorch on
+random uint8 inputs and on the first samples of the config's test split
+(real images through the test pipeline), printing the max absolute and
+relative difference of each; the tool exits with status 1 when a relative
+difference reaches the fp32 target 1e-4.
+
+Needs the deploy extra: pip install -e ".[deploy]".
+"""
+import argparse
+import os.path as osp
+import sys
+
+import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
+import torch
+from mmengine.config import DictAction
+from mmengine.dataset import default_collate
+
+from mmieee.apis import init_model
+from mmieee.apis.model_index import resolve_model
+from mmieee.apis.onnx_export import (DEFAULT_OPSET, export_onnx,
+                                     input_shape_from_config, verify_onnx)
+from mmieee.registry import DATASETS
+from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+
+#: Relative difference (to the features' scale) that --verify accepts.
+RELATIVE_TARGET = 1e-4
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Export the Re-ID feature path to ONNX.')
+    parser.add_argument('config', help='config file or metafile model name')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', required=True, help='output .onnx file')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, metavar=('H', 'W'),
+        help='input height and width (default: the test pipeline Resize)')
+    parser.add_argument(
+        '--dynamic-batch', action='store_true',
+        help='make the batch axis dynamic (else fixed to --batch-size)')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='batch of the traced input (default 1)')
+    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET,
+                        help=f'ONNX opset (default {DEFAULT_OPSET})')
+    parser.add_argument(
+        '--verify', action='store_true',
+        help='compare onnxruntime with PyTorch on random and real inputs')
+    parser.add_argument(
+        '--num-real', type=int, default=4,
+        help='test-split samples for --verify with --dynamic-batch '
+        '(a fixed batch uses one batch); default 4')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. '
+        '"model.test_cfg.blank_modalities=[NI]"')
+    return parser.parse_args(argv)
+
+
+def real_inputs(cfg, num: int) -> torch.Tensor:
+    """The first ``num`` test-split samples, uint8 (num, M, C, H, W)."""
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    if len(dataset) < num:
+        raise ConfigError(f'--verify needs {num} test samples, the test '
+                          f'split has {len(dataset)}')
+    return default_collate([dataset[i] for i in range(num)])['inputs']
+
+
+def report(name: str, result: dict) -> bool:
+    ok = result['max_rel'] < RELATIVE_TARGET
+    print(f'{name:>6} inputs (batch {result["batch"]}): max abs diff '
+          f'{result["max_abs"]:.3e}, max rel diff {result["max_rel"]:.3e} '
+          f'(target < {RELATIVE_TARGET:g}): {"OK" if ok else "FAIL"}')
+    return ok
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with exit_on_user_error():
+        try:
+            import onnx  # noqa: F401
+            if args.verify:
+                import onnxruntime  # noqa: F401
+        except ImportError as err:
+            raise ConfigError(f'{err.name} is not installed: pip install -e '
+                              '".[deploy]"') from err
+        if not osp.isfile(args.checkpoint):
+            raise ConfigError(
+                f'checkpoint {args.checkpoint!r} does not exist')
+        try:
+            config, _ = resolve_model(args.config, args.checkpoint)
+        except ValueError as err:
+            raise ConfigError(str(err)) from err
+        cfg = load_tool_config(
+            str(config), args.cfg_options,
+            data_keys=('test_dataloader', ) if args.verify else ())
+        if args.batch_size < 1:
+            raise ConfigError(f'--batch-size must be >= 1, got '
+                              f'{args.batch_size}')
+        shape = args.shape or input_shape_from_config(cfg)
+        if shape is None:
+            raise ConfigError('the test pipeline has no Resize: give the '
+                              'input size with --shape H W')
+    model = init_model(cfg, args.checkpoint, device='cpu')
+    export_onnx(
+        model, args.out, shape, batch_size=args.batch_size,
+        dynamic_batch=args.dynamic_batch, opset=args.opset,
+        metadata=dict(config=osp.splitext(osp.basename(str(config)))[0],
+                      checkpoint=osp.basename(args.checkpoint)))
+    batch_axis = 'B dynamic' if args.dynamic_batch else \
+        f'B = {args.batch_size}'
+    blanked = [model.modalities[i] for i in model.blank_indices]
+    print(f'exported {args.out}: input uint8 (B, {len(model.modalities)}, 3, '
+          f'{shape[0]}, {shape[1]}), {batch_axis}, modalities '
+          f'{model.modalities}, blanked {blanked}')
+    if not args.verify:
+        return 0
+    gen = torch.Generator().manual_seed(0)
+    batch = 3 if args.dynamic_batch else args.batch_size
+    num_real = args.num_real if args.dynamic_batch else args.batch_size
+    random = torch.randint(0, 256, (batch, len(model.modalities), 3,
+                                    shape[0], shape[1]),
+                           dtype=torch.uint8, generator=gen)
+    real = real_inputs(cfg, num_real)
+    if tuple(real.shape[-2:]) != tuple(shape):
+        with exit_on_user_error():
+            raise ConfigError(
+                f'the test pipeline gives {tuple(real.shape[-2:])} images '
+                f'but the graph was exported for --shape {tuple(shape)}')
+    ok = report('random', verify_onnx(model, args.out, random))
+    ok &= report('real', verify_onnx(model, args.out, real))
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
