@@ -10,14 +10,14 @@ growth of the peak (what ``set_gallery`` + ``search`` add to the features)
 next to the prediction of the
 formula in mmieee/apis/gallery_search.py:
 
-    exact: max(G * D * 4,                        (a)
+    exact: max(min(G, 2**24 // D) * D * 4,       (a)
                min(Q, 512) * G * 4 + c * G * 16)  (b)
            + G * 4                                (gallery norms)
     faiss: G * D * 4  (the index's own copy of the features)
 
-(a) is a transient of PairwiseDistance's gallery norms ``(g * g).sum(1)``,
-freed before any distance row exists; (b) is one block of up to 512
-distance rows plus the ranking temporaries of a chunk of
+(a) is the transient of PairwiseDistance's gallery norms, squared 2**24
+elements at a time and freed before any distance row exists; (b) is one
+block of up to 512 distance rows plus the ranking temporaries of a chunk of
 c = max(1, min(Q, 2**24 // G)) queries: a masked float32 copy of the rows,
 boolean masks and torch.topk's work space, 12.5 to 16 bytes per (query,
 gallery) pair as measured by this script (16 is used). A chunk that spans
@@ -51,8 +51,8 @@ def predicted_mb(backend: str, g: int, q: int, d: int) -> float:
     if backend == 'faiss':
         return g * d * 4 / MB
     chunk = max(1, min(q, 2**24 // g))
-    return (max(g * d * 4, min(q, 512) * g * 4 + chunk * g * 16) +
-            g * 4) / MB
+    return (max(min(g, 2**24 // d) * d * 4,
+                min(q, 512) * g * 4 + chunk * g * 16) + g * 4) / MB
 
 
 def run_case(backend: str, g: int, q: int, d: int, topk: int) -> dict:

@@ -48,6 +48,18 @@ def _as_float_tensor(x: ArrayLike, name: str) -> Tensor:
     return x
 
 
+#: Elements of the gallery squared at once when its norms are computed.
+NORM_BLOCK_ELEMENTS = 2**24
+
+
+def _squared_norms(x: Tensor) -> Tensor:
+    """Row-wise ``(x * x).sum(1)`` in blocks of rows, so that a large
+    gallery is not copied whole (1M x 2304 floats: 9.2 GB) to square it."""
+    rows = max(1, NORM_BLOCK_ELEMENTS // max(x.shape[1], 1))
+    return torch.cat([(b * b).sum(dim=1) for b in x.split(rows)]) \
+        if x.shape[0] else x.new_zeros(0)
+
+
 class PairwiseDistance:
     """Rows of the query-gallery distance matrix, computed block by block.
 
@@ -97,7 +109,7 @@ class PairwiseDistance:
         self.metric = metric
         self.block_size = int(block_size)
         self.g_t = g.t()
-        self.g_sqnorm = (g * g).sum(dim=1) if metric == 'euclidean' else None
+        self.g_sqnorm = _squared_norms(g) if metric == 'euclidean' else None
         self._cache: Optional[Tuple[int, Tensor]] = None
 
     @property
