@@ -13,6 +13,7 @@ from .data_check import (DatasetNotFoundError, check_data_roots,
                          iter_dataset_cfgs)
 from .distributed import init_cpu_process_group, setup_distributed
 from .setup_env import register_all_modules
+from .speed_options import AMP_DTYPES, apply_speed_options, check_speed_options
 from .tool_setup import build_runner, exit_on_user_error, load_tool_config
 from .torchvision_compat import patch_torchvision_import
 
@@ -29,5 +30,6 @@ __all__ = [
     'register_all_modules', 'merge_cfg_options', 'DatasetNotFoundError',
     'check_data_roots', 'iter_dataset_cfgs', 'init_cpu_process_group',
     'setup_distributed', 'ConfigError', 'build_runner',
-    'exit_on_user_error', 'load_tool_config'
+    'exit_on_user_error', 'load_tool_config', 'AMP_DTYPES',
+    'apply_speed_options', 'check_speed_options'
 ]
