@@ -1,9 +1,9 @@
 # Copyright (c) mmieee contributors.
 """Train a multi-modal Re-ID model from a config (mmengine Runner).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--no-validate] [--cfg-options KEY=VALUE ...]
-        [--launcher {none,pytorch,slurm,mpi}]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+        [--amp [{fp16,bf16}]] [--compile] [--auto-scale-lr] [--no-validate]
+        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
 
 Multi-GPU / multi-process: ``bash tools/dist_train.sh CONFIG N [args]``
 (works on CPU-only machines too: N gloo processes).
@@ -12,10 +12,12 @@ import argparse
 import os
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
+import torch
 from mmengine.config import Config, DictAction
 
-from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
-                          load_tool_config)
+from mmieee.utils import (AMP_DTYPES, ConfigError, apply_speed_options,
+                          build_runner, check_speed_options,
+                          exit_on_user_error, load_tool_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,8 +38,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         'checkpoint in the work dir')
     parser.add_argument(
         '--amp',
+        nargs='?',
+        const='fp16',
+        default=None,
+        choices=sorted(AMP_DTYPES),
+        help='mixed-precision training (needs a GPU): fp16 (the default, '
+        'with dynamic loss scaling) or bf16')
+    parser.add_argument(
+        '--compile',
         action='store_true',
-        help='mixed-precision training (needs a GPU)')
+        help='torch.compile the train step (config key compile=True); '
+        'the first iterations are slow while it compiles')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -74,9 +85,10 @@ def apply_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         if cfg.get('default_hooks', {}).get('checkpoint'):
             cfg.default_hooks.checkpoint.pop('save_best', None)
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp or args.compile:
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+        check_speed_options(device, amp=args.amp, compile=args.compile)
+        apply_speed_options(cfg, amp=args.amp, compile=args.compile)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

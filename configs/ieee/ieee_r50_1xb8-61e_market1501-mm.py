@@ -11,3 +11,7 @@ _base_ = [
 model = dict(head=dict(num_classes=751))
 # 19,732 gallery triplets: evaluate every 5 epochs (and after the last one).
 train_cfg = dict(val_interval=5)
+# GPU: every image is resized to one fixed size, so cuDNN can benchmark its
+# convolution algorithms once and keep the fastest (no effect on CPU;
+# randomness.deterministic=True turns it off again).
+env_cfg = dict(cudnn_benchmark=True)

@@ -11,3 +11,7 @@ _base_ = [
 ]
 
 model = dict(head=dict(num_classes=171))
+# GPU: every image is resized to one fixed size, so cuDNN can benchmark its
+# convolution algorithms once and keep the fastest (no effect on CPU;
+# randomness.deterministic=True turns it off again).
+env_cfg = dict(cudnn_benchmark=True)

@@ -18,6 +18,7 @@ from .safe_checkpoint import (CheckpointDownloadError, NotACheckpointError,
                               UnsafeCheckpointError, load_from_local,
                               patch_mmengine_checkpoint_loader)
 from .setup_env import register_all_modules
+from .speed_options import AMP_DTYPES, apply_speed_options, check_speed_options
 from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
                          load_tool_config)
 from .torchvision_compat import patch_torchvision_import
@@ -41,5 +42,6 @@ __all__ = [
     'setup_distributed', 'ConfigError', 'build_runner',
     'exit_on_user_error', 'load_tool_config', 'CheckpointDownloadError',
     'NotACheckpointError', 'UnsafeCheckpointError', 'CheckpointMismatchError',
-    'load_model_weights', 'build_test_runner', 'check_config'
+    'load_model_weights', 'build_test_runner', 'check_config', 'AMP_DTYPES',
+    'apply_speed_options', 'check_speed_options'
 ]

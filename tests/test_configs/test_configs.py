@@ -250,3 +250,33 @@ def test_metafile_lists_every_model_config_once():
         cfg = load(f'ieee/{entry["Name"]}.py')
         assert tuple(entry['Metadata']['Modalities']) == tuple(
             cfg.model.modalities)
+
+
+#: Transforms that leave the image size alone, and the one that fixes it.
+SIZE_KEEPING = {'LoadMultiModalImages', 'ApplyToModalities', 'RandomFlip',
+                'PackMultiModalReIDInputs'}
+
+
+def _transform_types(pipeline):
+    for t in pipeline:
+        yield t
+        yield from _transform_types(t.get('transforms', []))
+
+
+@pytest.mark.parametrize(
+    'name', [c for c in CONFIGS if '_r50_' in c or c == 'ieee_rgbnt201.py'])
+def test_gpu_configs_with_a_fixed_input_size_use_cudnn_benchmark(name):
+    """cudnn_benchmark pays off only when every batch has one shape: the
+    ResNet-50 (GPU) configs resize every image to one (w, h) and use no
+    size-changing augmentation, so they enable it."""
+    cfg = load(name)
+    assert cfg.env_cfg.cudnn_benchmark is True
+    sizes = set()
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for t in _transform_types(cfg[key].dataset.pipeline):
+            if t.type == 'Resize':
+                assert not t.get('keep_ratio', False)
+                sizes.add(tuple(t.scale))
+            else:
+                assert t.type in SIZE_KEEPING, (key, t.type)
+    assert len(sizes) == 1  # persons 128 x 256 (w x h), vehicles 256 x 128

@@ -67,14 +67,19 @@ def test_unknown_top_level_cfg_option_is_refused(tools, tiny_config,
     assert 'Did you mean train_cfg' in proc.stderr
 
 
-def _train_main(argv):
-    """tools/train.py's main() in this process (fast: no new interpreter)."""
+def _train_module():
+    """tools/train.py as a module (fast: no new interpreter)."""
     spec = importlib.util.spec_from_file_location(
         'mmieee_train_tool',
         Path(__file__).resolve().parents[2] / 'tools' / 'train.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main(argv)
+    return module
+
+
+def _train_main(argv):
+    """tools/train.py's main() in this process."""
+    return _train_module().main(argv)
 
 
 def test_unknown_module_type_fails_with_registry_message(tiny_config,
@@ -95,3 +100,33 @@ def test_unknown_argument_fails_with_registry_message(tiny_config,
             str(tiny_config), '--work-dir', str(tmp_path),
             '--cfg-options', 'model.neck.foo=1'
         ])
+
+
+def test_speed_flags_set_the_config(tiny_config, monkeypatch):
+    """--amp [fp16|bf16] and --compile set what mmengine reads (the device
+    check is given a GPU here; the refusal is tested below)."""
+    from mmengine.config import Config
+    train = _train_module()
+    monkeypatch.setattr(train, 'check_speed_options', lambda *a, **k: None)
+    for argv, dtype in (([], None), (['--amp'], 'float16'),
+                        (['--amp', 'bf16'], 'bfloat16')):
+        cfg = Config.fromfile(str(tiny_config))
+        args = train.parse_args([str(tiny_config), *argv, '--compile'])
+        cfg = train.apply_args(cfg, args)
+        assert cfg.compile is True
+        assert cfg.optim_wrapper.get('dtype') == dtype
+        assert cfg.optim_wrapper.type == (
+            'AmpOptimWrapper' if dtype else 'OptimWrapper')
+
+
+def test_amp_without_a_gpu_is_refused(tiny_config, tmp_path, capsys,
+                                      monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(SystemExit) as exit_info:
+        _train_main([str(tiny_config), '--amp', 'bf16', '--work-dir',
+                     str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--amp bf16 on cpu: mixed-precision training uses mmengine's " \
+        'AmpOptimWrapper, which refuses to run without a GPU' in \
+        capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # stopped before building anything

@@ -53,6 +53,12 @@ class MultiStreamBackbone(BaseModule):
         share_weights (bool): Use one backbone for all modalities (for
             comparison studies); each modality is still run separately, so
             BatchNorm statistics are computed per modality. Defaults to False.
+        channels_last (bool): Run the streams in channels-last memory
+            format (a speed option, see docs/performance.md): their 4-D
+            weights are stored channels-last and each modality's
+            (B, C, H, W) input is copied to channels-last before its stream.
+            The output values are those of the default format up to float
+            rounding. Defaults to False.
         init_cfg (dict | list[dict], optional): See above. Defaults to None.
     """
 
@@ -60,6 +66,7 @@ class MultiStreamBackbone(BaseModule):
                  num_modalities: int = 3,
                  backbone: dict = _DEFAULT_BACKBONE,
                  share_weights: bool = False,
+                 channels_last: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if not isinstance(num_modalities, int) or num_modalities < 1:
             raise ValueError('MultiStreamBackbone: num_modalities must be a '
@@ -93,6 +100,11 @@ class MultiStreamBackbone(BaseModule):
         self.streams = ModuleList(
             [MODELS.build(copy.deepcopy(stream_cfg))
              for _ in range(num_streams)])
+        self.channels_last = channels_last
+        if channels_last:
+            # Keeps the Parameter objects (only their storage changes), and
+            # later weight loading copies into this layout.
+            self.streams.to(memory_format=torch.channels_last)
 
     def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run each modality through its stream.
@@ -107,7 +119,10 @@ class MultiStreamBackbone(BaseModule):
         outs = []
         for m in range(self.num_modalities):
             stream = self.streams[0 if self.share_weights else m]
-            out = stream(inputs[:, m])
+            x = inputs[:, m]
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            out = stream(x)
             if isinstance(out, Sequence):
                 out = out[-1]
             outs.append(out)

@@ -59,3 +59,34 @@ def test_pretrained_init_cfg_is_loaded_into_every_stream(tmp_path):
     for stream in backbone.streams:
         for key, value in source.state_dict().items():
             torch.testing.assert_close(stream.state_dict()[key], value)
+
+
+def _max_rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    """max |a - b| relative to max |a| (float32 rounding through 18 layers
+    makes element-wise relative errors meaningless near zero)."""
+    return ((a - b).abs().max() / a.abs().max()).item()
+
+
+def test_channels_last_streams_give_the_default_output_and_gradients():
+    torch.manual_seed(2)
+    default = MultiStreamBackbone(num_modalities=2, backbone=R18)
+    fast = MultiStreamBackbone(
+        num_modalities=2, backbone=R18, channels_last=True)
+    fast.load_state_dict(default.state_dict())  # copies keep the layout
+    cl = torch.channels_last
+    weights = [p for p in fast.parameters() if p.dim() == 4]
+    assert weights and all(p.is_contiguous(memory_format=cl)
+                           for p in weights)
+    assert not default.streams[0].conv1.weight.is_contiguous(
+        memory_format=cl)
+
+    x = torch.randn(2, 2, 3, 64, 32)
+    outs_d, outs_f = default(x), fast(x)
+    for a, b in zip(outs_d, outs_f):
+        assert b.is_contiguous(memory_format=cl)  # the streams ran in NHWC
+        assert _max_rel_diff(a, b) < 1e-4  # measured: 8e-6
+    sum(o.square().sum() for o in outs_d).backward()
+    sum(o.square().sum() for o in outs_f).backward()
+    for (name, p_d), p_f in zip(default.named_parameters(),
+                                fast.parameters()):
+        assert _max_rel_diff(p_d.grad, p_f.grad) < 1e-3, name  # 2e-5

@@ -73,6 +73,38 @@ def test_plain_cross_entropy_config():
     assert got.item() == pytest.approx(explicit.item(), rel=1e-5)
 
 
+def test_batched_classifiers_equal_the_part_linears():
+    """forward runs the M x P Linear layers as one batched product: same
+    logits and same gradients as calling each layer on its part."""
+    torch.manual_seed(1)
+    head = IEEEHead(num_classes=K, num_modalities=M, num_parts=P,
+                    in_channels=C, metric_losses=[])
+    feats = torch.randn(6, M, P, C)
+    logits = head(feats)
+    assert logits.shape == (6, M, P, K)
+    weights = torch.randn_like(logits)
+    (logits * weights).sum().backward()
+    batched = [(c.weight.grad.clone(), c.bias.grad.clone())
+               for per in head.classifiers for c in per]
+    head.zero_grad()
+    for m in range(M):
+        for p in range(P):
+            part = head.classifiers[m][p](feats[:, m, p])
+            torch.testing.assert_close(logits[:, m, p], part)
+            (part * weights[:, m, p]).sum().backward()
+    for (gw, gb), cls in zip(batched,
+                             [c for per in head.classifiers for c in per]):
+        torch.testing.assert_close(gw, cls.weight.grad)
+        torch.testing.assert_close(gb, cls.bias.grad)
+
+
+def test_ce_loss_must_average_over_the_batch():
+    with pytest.raises(ValueError, match="reduction='sum'.*must be the mean"):
+        IEEEHead(num_classes=K,
+                 loss_ce=dict(type='mmpretrain.CrossEntropyLoss',
+                              reduction='sum'))
+
+
 def test_label_smoothing_on_cross_entropy_gets_a_hint():
     with pytest.raises(TypeError, match='LabelSmoothLoss'):
         IEEEHead(
