@@ -45,7 +45,9 @@ class IEEEHead(BaseModule):
 
     Args:
         num_classes (int): Number of training identities.
-        num_modalities (int): M. Defaults to 3.
+        num_modalities (int): M, the number of branches the neck outputs
+            (1 for a single fused branch, see :mod:`mmieee.models.fusions`).
+            Defaults to 3.
         num_parts (int): P. Defaults to 6.
         in_channels (int): C, size of each part embedding. Defaults to 128.
         loss_ce (dict): Config of the per-part classification loss, called
@@ -103,6 +105,16 @@ class IEEEHead(BaseModule):
         self.loss_ce = self._build_ce(loss_ce)
         self.metric_losses = ModuleList(
             self._build_metric_losses(metric_losses or ()))
+        per_modality = [
+            loss.loss_name for loss in self.metric_losses
+            if loss.input_level == 'modality'
+        ]
+        if per_modality and num_modalities < 2:
+            raise ValueError(
+                f'IEEEHead: {per_modality} compare the features of the '
+                f"modalities (input_level='modality'), but the head has "
+                f'{num_modalities} branch; a single fused branch trains with '
+                "CE and 'fused'-level losses only")
 
     @staticmethod
     def _build_ce(cfg: dict) -> nn.Module:

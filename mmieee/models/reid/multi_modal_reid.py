@@ -37,13 +37,13 @@ from mmieee.registry import MODELS
 _TEST_CFG_KEYS = ('blank_modalities', )
 
 
-def _with_modalities(cfg: dict, part: str, num_modalities: int) -> dict:
+def _with_modalities(cfg: dict, part: str, num_modalities: int,
+                     origin: str) -> dict:
     cfg = copy.deepcopy(dict(cfg))
     have = cfg.setdefault('num_modalities', num_modalities)
     if have != num_modalities:
         raise ValueError(
-            f'MultiModalReID: {part}.num_modalities={have} but '
-            f'modalities has {num_modalities} entries')
+            f'MultiModalReID: {part}.num_modalities={have} but {origin}')
     return cfg
 
 
@@ -90,9 +90,19 @@ class MultiModalReID(BaseModel):
         self.modalities = modalities
         num = len(modalities)
         self.backbone = MODELS.build(
-            _with_modalities(backbone, 'backbone', num))
-        self.neck = MODELS.build(_with_modalities(neck, 'neck', num))
-        self.head = MODELS.build(_with_modalities(head, 'head', num))
+            _with_modalities(backbone, 'backbone', num,
+                             f'modalities has {num} entries'))
+        # A fusing backbone or neck (mmieee.models.fusions) declares how many
+        # branches it outputs (e.g. 1 fused map); the next part is built for
+        # that many. Without the attribute a part keeps one branch per input.
+        num = getattr(self.backbone, 'num_branches', num)
+        self.neck = MODELS.build(
+            _with_modalities(neck, 'neck', num,
+                             f'the backbone outputs {num} branch(es)'))
+        num = getattr(self.neck, 'num_branches', num)
+        self.head = MODELS.build(
+            _with_modalities(head, 'head', num,
+                             f'the neck outputs {num} branch(es)'))
         self.test_cfg = dict(test_cfg or {})
         unknown = set(self.test_cfg) - set(_TEST_CFG_KEYS)
         if unknown:
