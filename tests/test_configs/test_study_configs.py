@@ -171,3 +171,21 @@ def test_two_modality_demos_match_their_r50_configs(mods):
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert demo[key].dataset.modalities == r50.model.modalities
         assert demo[key].dataset.data_root == load(DEMO)[key].dataset.data_root
+
+
+@pytest.mark.parametrize('study', ['fusion', 'losses'])
+def test_metafile_lists_every_study_config_once(study):
+    """configs/{fusion,losses}/metafile.yml name every config of their
+    folder once, with its modalities and no paper number (the paper prints
+    none for these settings)."""
+    import yaml
+    meta = yaml.safe_load((CONFIG_DIR / study / 'metafile.yml').read_text())
+    names = [m['Name'] for m in meta['Models']]
+    assert sorted(names) == sorted(
+        p.stem for p in (CONFIG_DIR / study).glob('*.py'))
+    for entry in meta['Models']:
+        assert entry['Config'] == f'configs/{study}/{entry["Name"]}.py'
+        cfg = load(f'{study}/{entry["Name"]}.py')
+        assert tuple(entry['Metadata']['Modalities']) == tuple(
+            cfg.model.modalities)
+        assert 'Paper Results' not in entry

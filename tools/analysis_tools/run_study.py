@@ -119,12 +119,17 @@ def load_study(work_dir: str, configs: Sequence[str], seeds: Sequence[int],
                 'other options are not comparable; use another --work-dir')
     for config in configs:
         name = config_name(config)
+        # Recorded relative to the repository when inside it (for the
+        # metafile look-up of summarize_results.py), else absolute.
+        path = osp.abspath(config)
+        if not osp.relpath(path, REPO).startswith('..'):
+            path = osp.relpath(path, REPO)
         known = study['configs'].get(name)
-        if known is not None and osp.abspath(known) != osp.abspath(config):
+        if known is not None and known != path:
             raise ConfigError(
-                f'two configs are named {name!r} ({known} and {config}); '
+                f'two configs are named {name!r} ({known} and {path}); '
                 'run folders are named after the config file')
-        study['configs'][name] = config
+        study['configs'][name] = path
     study['seeds'] = sorted(set(study['seeds']) | set(seeds))
     return study
 

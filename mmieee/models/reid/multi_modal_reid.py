@@ -14,6 +14,16 @@ the named modalities (names from ``modalities`` or indices) to zero after the
 data preprocessor, i.e. to the normalised mean, in ``'predict'`` and
 ``'tensor'`` modes only.
 
+Cross-modal protocol (paper § "Difference from Cross-modal Re-ID", Table 2):
+``test_cfg=dict(query_blank_modalities=('NI', 'TI'),
+gallery_blank_modalities=('RGB', 'NI'))`` blanks differently for the query
+and the gallery side (here RGB queries against a TI gallery). A test sample
+may be a query and a gallery item at once (RGBNT201), so ``'predict'`` then
+gives every sample two features: ``pred_feature`` with the query side's
+blanking and ``pred_gallery_feature`` with the gallery side's;
+:class:`ReIDMetric` ranks query features against gallery features.
+``'tensor'`` mode (one feature per sample) refuses this setting.
+
 Size: the full-size official-variant model (three ResNet-50 streams, CIM with
 CA, 768-d reduce layers, official REM, 6 parts x 128-d, 171 training
 identities) has 105,955,785 trainable parameters (BN buffers not counted):
@@ -34,7 +44,8 @@ from torch import nn
 
 from mmieee.registry import MODELS
 
-_TEST_CFG_KEYS = ('blank_modalities', )
+_TEST_CFG_KEYS = ('blank_modalities', 'query_blank_modalities',
+                  'gallery_blank_modalities')
 
 
 def _with_modalities(cfg: dict, part: str, num_modalities: int,
@@ -61,11 +72,14 @@ class MultiModalReID(BaseModel):
             ``BaseDataPreprocessor`` (device transfer only: inputs must
             already be normalised floats). Defaults to None.
         modalities (Sequence[str]): Modality names in input order; M =
-            len(modalities) is filled into the backbone/neck/head configs
-            (a contradicting ``num_modalities`` there is an error).
-            Defaults to ('RGB', 'NI', 'TI').
+            len(modalities) is filled into the backbone config, and the
+            neck and head get the number of branches of the part before
+            them (M, unless it fuses; a contradicting ``num_modalities``
+            there is an error). Defaults to ('RGB', 'NI', 'TI').
         test_cfg (dict, optional): ``blank_modalities`` (names or indices
-            of modalities zeroed in predict/tensor mode). Defaults to None.
+            of modalities zeroed in predict/tensor mode), or
+            ``query_blank_modalities`` / ``gallery_blank_modalities`` (the
+            cross-modal protocol above). Defaults to None.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
@@ -108,24 +122,55 @@ class MultiModalReID(BaseModel):
         if unknown:
             raise ValueError(f'MultiModalReID: unknown test_cfg keys '
                              f'{sorted(unknown)}; known: {_TEST_CFG_KEYS}')
-        self.set_blank_modalities(self.test_cfg.get('blank_modalities') or ())
+        self.set_blank_modalities(
+            self.test_cfg.get('blank_modalities') or (),
+            query=self.test_cfg.get('query_blank_modalities'),
+            gallery=self.test_cfg.get('gallery_blank_modalities'))
 
     def set_blank_modalities(
-            self, blank: Union[str, int, Sequence[Union[str, int]]]) -> None:
+            self,
+            blank: Union[str, int, Sequence[Union[str, int]]] = (),
+            query: Optional[Union[str, int, Sequence]] = None,
+            gallery: Optional[Union[str, int, Sequence]] = None) -> None:
         """Choose the modalities zeroed in predict/tensor mode.
 
         Args:
             blank (str | int | Sequence): Modality names (from
-                ``modalities``) or indices; empty for none.
+                ``modalities``) or indices blanked for every sample; empty
+                for none.
+            query (str | int | Sequence, optional): Blanked in the query
+                feature only (cross-modal protocol). Defaults to None.
+            gallery (str | int | Sequence, optional): Blanked in the gallery
+                feature only. Defaults to None. Giving ``query`` or
+                ``gallery`` (even empty) turns the two-feature mode on.
 
         Raises:
             ValueError: An unknown name (the message lists the available
-                ones) or an out-of-range index.
+                ones), an out-of-range index, or ``blank`` together with
+                ``query`` / ``gallery``.
         """
-        self.blank_indices = self._resolve_blank(blank)
-        self.test_cfg['blank_modalities'] = [
-            self.modalities[i] for i in self.blank_indices
-        ]
+        indices = self._resolve_blank(blank)
+        two_sided = query is not None or gallery is not None
+        if two_sided and indices:
+            raise ValueError(
+                'MultiModalReID: test_cfg sets blank_modalities '
+                f'{[self.modalities[i] for i in indices]} together with '
+                'query_blank_modalities / gallery_blank_modalities; give '
+                'either the one for both sides or the two per side')
+        self.blank_indices = indices
+        self.query_blank_indices = self._resolve_blank(
+            query or ()) if two_sided else None
+        self.gallery_blank_indices = self._resolve_blank(
+            gallery or ()) if two_sided else None
+        names = {
+            'blank_modalities': indices,
+            'query_blank_modalities': self.query_blank_indices,
+            'gallery_blank_modalities': self.gallery_blank_indices
+        }
+        for key, value in names.items():
+            self.test_cfg[key] = None if value is None else [
+                self.modalities[i] for i in value
+            ]
 
     def _resolve_blank(self, blank: Union[str, int, Sequence]) -> List[int]:
         if isinstance(blank, (str, int)):
@@ -165,13 +210,23 @@ class MultiModalReID(BaseModel):
                 "preprocessor (dict(type='MultiModalDataPreprocessor', ...))")
         return inputs
 
-    def blank(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Zero the ``test_cfg.blank_modalities`` of a (B, M, C, H, W)
-        batch (returns a new tensor when there is something to blank)."""
-        if not self.blank_indices:
+    def blank(self,
+              inputs: torch.Tensor,
+              indices: Optional[List[int]] = None) -> torch.Tensor:
+        """Zero modalities of a (B, M, C, H, W) batch (returns a new tensor
+        when there is something to blank).
+
+        Args:
+            inputs (Tensor): (B, M, C, H, W).
+            indices (list[int], optional): Modalities to zero; defaults to
+                those of ``test_cfg.blank_modalities``.
+        """
+        if indices is None:
+            indices = self.blank_indices
+        if not indices:
             return inputs
         inputs = inputs.clone()
-        inputs[:, self.blank_indices] = 0
+        inputs[:, indices] = 0
         return inputs
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -202,7 +257,8 @@ class MultiModalReID(BaseModel):
 
         Returns:
             dict | list[DataSample] | Tensor: losses; data samples with
-            ``pred_feature``; or the (B, M·P·C_out) feature.
+            ``pred_feature`` (and ``pred_gallery_feature`` under the
+            cross-modal protocol); or the (B, M·P·C_out) feature.
         """
         inputs = self._stack(inputs)
         if mode == 'loss':
@@ -211,9 +267,25 @@ class MultiModalReID(BaseModel):
                                  'data_samples with gt_label')
             return self.head.loss(self.extract_feat(inputs), data_samples)
         if mode == 'predict':
-            return self.head.predict(
-                self.extract_feat(self.blank(inputs)), data_samples)
+            if self.query_blank_indices is None:
+                return self.head.predict(
+                    self.extract_feat(self.blank(inputs)), data_samples)
+            samples = self.head.predict(
+                self.extract_feat(
+                    self.blank(inputs, self.query_blank_indices)),
+                data_samples)
+            gallery = self.extract_feat(
+                self.blank(inputs, self.gallery_blank_indices)).flatten(1)
+            for sample, feat in zip(samples, gallery):
+                sample.set_field(feat, 'pred_gallery_feature')
+            return samples
         if mode == 'tensor':
+            if self.query_blank_indices is not None:
+                raise ValueError(
+                    "MultiModalReID: 'tensor' mode gives one feature per "
+                    'sample, but test_cfg blanks query and gallery '
+                    "differently; use 'predict' (pred_feature = query "
+                    'side, pred_gallery_feature = gallery side)')
             return self.extract_feat(self.blank(inputs)).flatten(1)
         raise ValueError(f'MultiModalReID: invalid mode {mode!r}; expected '
                          "'loss', 'predict' or 'tensor'")
