@@ -172,8 +172,6 @@ def scenarios(args: argparse.Namespace, modalities: Tuple[str, ...],
     """(row label, ``set_blank_modalities`` keyword arguments) of every
     scenario of the chosen mode."""
     if not args.cross_modal:
-        if args.pairs:
-            raise ConfigError('--pairs needs --cross-modal')
         return [(dict(missing=list(missing),
                       present=[m for m in modalities if m not in missing]),
                  dict(blank=missing))
@@ -192,6 +190,8 @@ def scenarios(args: argparse.Namespace, modalities: Tuple[str, ...],
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
     with exit_on_user_error():
+        if args.pairs and not args.cross_modal:
+            raise ConfigError('--pairs needs --cross-modal')
         if not osp.isfile(args.checkpoint):
             raise ConfigError(
                 f'checkpoint {args.checkpoint!r} does not exist.')
