@@ -156,11 +156,14 @@ def test_center_loss_centres_follow_wen_et_al(cfg):
     assert (group['momentum'], group['weight_decay']) == (0.0, 0.0)
 
 
-def test_hc_config_follows_the_hc_authors():
+def test_hc_config_follows_the_hc_authors_on_3m_centres():
     for cfg in pair('losses', 'ce-hc'):
         (loss, ) = cfg.model.head.metric_losses
         assert (loss.margin, loss.distance, loss.reduction,
                 loss.loss_weight) == (0.0, 'squared_l2', 'sum', 0.5)
+        # our choice: the centres of 3M (normalised features)
+        assert loss.normalize is True
+        assert load(OFFICIAL).model.head.metric_losses[0].normalize is True
 
 
 @pytest.mark.parametrize('mods', ['rgb-ti', 'rgb-ni'])
