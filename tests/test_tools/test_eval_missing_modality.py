@@ -61,6 +61,8 @@ def test_tool_on_trained_checkpoint(tools, tiny_config, trained_run,
     assert rows[3]['present'] == ['RGB', 'NI']
     for line in ('none (full)', 'RGB + NI', 'NI + TI'):
         assert line in proc.stdout
+    for i in range(1, 8):
+        assert f'Scenario {i}/7' in proc.stdout
     full = rows[0]['metrics']
 
     # The full scenario is the ordinary evaluation (logged after epoch 2) ...
@@ -80,3 +82,71 @@ def test_tool_on_trained_checkpoint(tools, tiny_config, trained_run,
         blank_metrics['reid/mAP'])
     # removing modalities changes the features, hence the ranking
     assert len({round(r['metrics']['reid/mAP'], 6) for r in rows}) > 1
+
+
+def test_cross_modal_pairs_are_table2_pairs_the_model_has():
+    tool = _load_tool()
+    pairs, skipped = tool.cross_modal_pairs(('RGB', 'NI', 'TI'))
+    assert pairs == [('RGB', 'TI'), ('TI', 'RGB'), ('RGB', 'NI'),
+                     ('NI', 'RGB')]
+    assert skipped == []
+    pairs, skipped = tool.cross_modal_pairs(('RGB', 'TI'))
+    assert pairs == [('RGB', 'TI'), ('TI', 'RGB')]
+    assert skipped == [('RGB', 'NI'), ('NI', 'RGB')]
+    assert tool.cross_modal_pairs(('RGB', 'NI', 'TI'), ['NI:TI'])[0] == [
+        ('NI', 'TI')
+    ]
+    for bad in (['RGB:IR'], ['RGB'], ['TI:TI']):
+        with pytest.raises(ValueError, match='QUERY:GALLERY'):
+            tool.cross_modal_pairs(('RGB', 'NI', 'TI'), bad)
+    with pytest.raises(ValueError, match='none of the pairs'):
+        tool.cross_modal_pairs(('NI', 'TI'))
+
+
+def test_cross_table_lists_every_pair():
+    tool = _load_tool()
+    rows = [
+        dict(query='RGB', gallery='TI',
+             metrics={'reid/mAP': 12.5, 'reid/R1': 25.0, 'reid/R5': 50.0,
+                      'reid/R10': 75.0}),
+    ]
+    lines = tool.format_cross_table(rows).splitlines()
+    assert lines[0].split() == ['Query', '->', 'gallery', 'mAP', 'R1', 'R5',
+                                'R10']
+    assert lines[2].split() == ['RGB', '->', 'TI', '12.50', '25.00',
+                                '50.00', '75.00']
+
+
+def test_cross_modal_tool_on_trained_checkpoint(tools, tiny_config,
+                                                trained_run, tmp_path):
+    """Table 2's four pairs, each equal to tools/test.py with the same
+    query / gallery blanking; progress is logged per scenario."""
+    ckpt = trained_run / 'epoch_2.pth'
+    out = tmp_path / 'cross.json'
+    proc = tools.run([
+        TOOL, tiny_config, ckpt, '--cross-modal', '--work-dir',
+        tmp_path / 'w', '--out', out
+    ])
+    rows = json.loads(out.read_text())
+    assert [(r['query'], r['gallery']) for r in rows] == [
+        ('RGB', 'TI'), ('TI', 'RGB'), ('RGB', 'NI'), ('NI', 'RGB')
+    ]
+    for i in range(1, 5):
+        assert f'Scenario {i}/4' in proc.stdout
+    assert 'NI -> RGB' in proc.stdout
+    single = tmp_path / 'rgb_ti.json'
+    tools.run([
+        'tools/test.py', tiny_config, ckpt, '--work-dir', tmp_path / 'w2',
+        '--out', single, '--cfg-options',
+        'model.test_cfg.query_blank_modalities=[NI,TI]',
+        'model.test_cfg.gallery_blank_modalities=[RGB,NI]'
+    ])
+    expected = json.loads(single.read_text())
+    for key in ('reid/mAP', 'reid/R1', 'reid/mINP'):
+        assert rows[0]['metrics'][key] == pytest.approx(expected[key])
+    # RGB -> TI and TI -> RGB are different retrieval problems
+    assert rows[0]['metrics'] != rows[1]['metrics']
+    proc = tools.run([TOOL, tiny_config, ckpt, '--pairs', 'RGB:TI'],
+                     check=False)
+    assert proc.returncode == 2
+    assert 'Error: --pairs needs --cross-modal' in proc.stderr

@@ -1,22 +1,35 @@
 # Copyright (c) mmieee contributors.
-"""Evaluate a checkpoint with every proper subset of modalities missing.
+"""Evaluate a checkpoint with modalities missing, or across modalities.
 
     python tools/analysis_tools/eval_missing_modality.py CONFIG CHECKPOINT
+        [--cross-modal [--pairs Q:G ...]]
         [--out results.json] [--work-dir DIR] [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
-Scenarios: the full set, then every non-empty proper subset
-of the model's modalities removed at test time (M = 3: 1 + 3 + 3 = 7 runs),
-using the model's missing-modality protocol (``test_cfg.blank_modalities``:
-the missing images are replaced by zeros after normalisation, i.e. by the
-mean image, for query and gallery alike). Prints one table with mAP / R1 /
-R5 / R10 per scenario; ``--out`` writes every scenario's metrics as JSON.
-Runs under ``tools/dist_test.sh``-style launchers as well (``--launcher``).
+Missing-modality mode (default): the full set, then every non-empty proper
+subset of the model's modalities removed at test time (M = 3: 1 + 3 + 3 = 7
+runs), using the model's missing-modality protocol
+(``test_cfg.blank_modalities``: the missing images are replaced by zeros
+after normalisation, i.e. by the mean image, for query and gallery alike).
+
+Cross-modal mode (``--cross-modal``; paper § "Difference from Cross-modal
+Re-ID", Table 2): for each pair Q:G the queries keep modality Q only and the
+gallery keeps modality G only (``test_cfg.query_blank_modalities`` /
+``gallery_blank_modalities``: every other modality is zeroed on that side).
+The default pairs are Table 2's RGB:TI, TI:RGB, RGB:NI and NI:RGB, those of
+them the model has; a pair naming a modality the model lacks is listed as
+not evaluated (``--pairs`` with such a pair is an error).
+
+Prints one table with mAP / R1 / R5 / R10 per scenario and, before each
+scenario, its number, the time so far and an estimate of the time left;
+``--out`` writes every scenario's metrics as JSON. Runs under
+``tools/dist_test.sh``-style launchers as well (``--launcher``).
 """
 import argparse
 import itertools
 import os
 import os.path as osp
+import time
 from typing import List, Sequence, Tuple
 
 import mmengine
@@ -28,14 +41,25 @@ from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
                           load_tool_config)
 
 COLUMNS = ('mAP', 'R1', 'R5', 'R10')
+#: Query -> gallery modality pairs of the paper's Table 2, in its order.
+TABLE2_PAIRS = (('RGB', 'TI'), ('TI', 'RGB'), ('RGB', 'NI'), ('NI', 'RGB'))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Evaluate a multi-modal Re-ID checkpoint with each '
-        'proper subset of modalities missing.')
+        'proper subset of modalities missing, or across modalities.')
     parser.add_argument('config', help='path of the config file')
     parser.add_argument('checkpoint', help='path of the checkpoint')
+    parser.add_argument(
+        '--cross-modal',
+        action='store_true',
+        help='query with one modality, search a gallery of another')
+    parser.add_argument(
+        '--pairs',
+        nargs='+',
+        metavar='Q:G',
+        help='cross-modal pairs (default: RGB:TI TI:RGB RGB:NI NI:RGB)')
     parser.add_argument('--out', help='write all scenarios\' metrics (JSON)')
     parser.add_argument(
         '--work-dir',
@@ -71,27 +95,103 @@ def missing_scenarios(modalities: Sequence[str]) -> List[Tuple[str, ...]]:
     return scenarios
 
 
-def format_table(rows: List[dict]) -> str:
-    """Plain-text table: missing, present, mAP, R1, R5, R10 (percent)."""
-    header = ('Missing', 'Present') + COLUMNS
-    body = [(' + '.join(r['missing']) or 'none (full)',
-             ' + '.join(r['present'])) +
-            tuple(f'{r["metrics"].get(f"reid/{c}", float("nan")):.2f}'
-                  for c in COLUMNS) for r in rows]
+def cross_modal_pairs(
+        modalities: Sequence[str],
+        pairs: Sequence[str] = None
+) -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:
+    """The (query, gallery) modality pairs to evaluate.
+
+    Args:
+        modalities (Sequence[str]): The model's modalities.
+        pairs (Sequence[str], optional): ``'Q:G'`` strings from ``--pairs``;
+            None for Table 2's pairs.
+
+    Returns:
+        tuple[list, list]: The pairs to evaluate, and the default pairs left
+        out because the model lacks one of their modalities.
+
+    Raises:
+        ConfigError: A ``--pairs`` entry is not ``Q:G`` with two different
+            modalities of the model, or no pair is left.
+    """
+    if pairs is None:
+        chosen = [p for p in TABLE2_PAIRS if set(p) <= set(modalities)]
+        skipped = [p for p in TABLE2_PAIRS if p not in chosen]
+    else:
+        chosen, skipped = [], []
+        for text in pairs:
+            parts = text.split(':')
+            if len(parts) != 2 or parts[0] == parts[1] or \
+                    not set(parts) <= set(modalities):
+                raise ConfigError(
+                    f'--pairs {text!r}: expected QUERY:GALLERY, two '
+                    f'different modalities of the model {tuple(modalities)}')
+            chosen.append(tuple(parts))
+    if not chosen:
+        raise ConfigError(
+            f'the model\'s modalities {tuple(modalities)} contain none of '
+            f'the pairs {[":".join(p) for p in TABLE2_PAIRS]}; choose them '
+            'with --pairs Q:G')
+    return chosen, skipped
+
+
+def _table(header: Sequence[str], body: List[Sequence[str]],
+           left: int) -> str:
+    """Plain-text table; the first ``left`` columns left-aligned."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
 
     def line(cells):
-        first = [f'{c:<{w}}' for c, w in zip(cells[:2], widths[:2])]
-        rest = [f'{c:>{w}}' for c, w in zip(cells[2:], widths[2:])]
-        return '  '.join(first + rest)
+        return '  '.join(
+            f'{c:<{w}}' if i < left else f'{c:>{w}}'
+            for i, (c, w) in enumerate(zip(cells, widths)))
 
     rule = '  '.join('-' * w for w in widths)
     return '\n'.join([line(header), rule] + [line(b) for b in body])
 
 
+def _values(row: dict) -> Tuple[str, ...]:
+    return tuple(f'{row["metrics"].get(f"reid/{c}", float("nan")):.2f}'
+                 for c in COLUMNS)
+
+
+def format_table(rows: List[dict]) -> str:
+    """Missing-modality table: missing, present, mAP, R1, R5, R10 (%)."""
+    body = [(' + '.join(r['missing']) or 'none (full)',
+             ' + '.join(r['present'])) + _values(r) for r in rows]
+    return _table(('Missing', 'Present') + COLUMNS, body, left=2)
+
+
+def format_cross_table(rows: List[dict]) -> str:
+    """Cross-modal table: query -> gallery, mAP, R1, R5, R10 (%)."""
+    body = [(f'{r["query"]} -> {r["gallery"]}', ) + _values(r) for r in rows]
+    return _table(('Query -> gallery', ) + COLUMNS, body, left=1)
+
+
+def scenarios(args: argparse.Namespace, modalities: Tuple[str, ...],
+              logger) -> List[Tuple[dict, dict]]:
+    """(row label, ``set_blank_modalities`` keyword arguments) of every
+    scenario of the chosen mode."""
+    if not args.cross_modal:
+        return [(dict(missing=list(missing),
+                      present=[m for m in modalities if m not in missing]),
+                 dict(blank=missing))
+                for missing in missing_scenarios(modalities)]
+    pairs, skipped = cross_modal_pairs(modalities, args.pairs)
+    if skipped:
+        lacking = sorted({m for p in skipped for m in p} - set(modalities))
+        logger.info(f'Not evaluated (the model has no {", ".join(lacking)}): '
+                    + ', '.join(f'{q} -> {g}' for q, g in skipped))
+    return [(dict(query=q, gallery=g),
+             dict(query=[m for m in modalities if m != q],
+                  gallery=[m for m in modalities if m != g]))
+            for q, g in pairs]
+
+
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
     with exit_on_user_error():
+        if args.pairs and not args.cross_modal:
+            raise ConfigError('--pairs needs --cross-modal')
         if not osp.isfile(args.checkpoint):
             raise ConfigError(
                 f'checkpoint {args.checkpoint!r} does not exist.')
@@ -102,27 +202,38 @@ def main(argv=None) -> List[dict]:
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
     modalities = tuple(model.modalities)
+    with exit_on_user_error():
+        todo = scenarios(args, modalities, runner.logger)
 
     runner.call_hook('before_run')
     runner.load_or_resume()
-    rows = []
-    for missing in missing_scenarios(modalities):
-        model.set_blank_modalities(missing)
-        runner.logger.info(f'Missing modalities: {list(missing) or "none"}')
+    rows, start = [], time.time()
+    for i, (label, blanking) in enumerate(todo):
+        model.set_blank_modalities(**blanking)
+        elapsed = time.time() - start
+        eta = f', about {elapsed / i * (len(todo) - i):.0f} s left' \
+            if i else ''
+        runner.logger.info(
+            f'Scenario {i + 1}/{len(todo)} ({elapsed:.0f} s so far{eta}): '
+            + ', '.join(f'{k} {v if v else "none"}'
+                        for k, v in label.items()))
         metrics = runner.test_loop.run()
         rows.append(
-            dict(
-                missing=list(missing),
-                present=[m for m in modalities if m not in missing],
-                metrics={k: float(v) for k, v in metrics.items()}))
+            dict(label, metrics={k: float(v)
+                                 for k, v in metrics.items()}))
     model.set_blank_modalities(())
     runner.call_hook('after_run')
 
     if runner.rank == 0:
-        table = format_table(rows)
+        if args.cross_modal:
+            title = 'Cross-modal evaluation (queries with one modality, ' \
+                'gallery with another)'
+            table = format_cross_table(rows)
+        else:
+            title = 'Missing-modality evaluation'
+            table = format_table(rows)
         # The runner's logger prints to the console and to the log file.
-        runner.logger.info('Missing-modality evaluation of '
-                           f'{args.checkpoint}:\n{table}')
+        runner.logger.info(f'{title} of {args.checkpoint}:\n{table}')
         if args.out:
             mmengine.dump(rows, args.out, indent=2)
     return rows

@@ -1,4 +1,4 @@
-# Official IEEE schedule (paper § Implementation Details; DESIGN §5): SGD
+# Official IEEE schedule (paper § Implementation Details): SGD
 # lr 1e-3, momentum 0.9, Nesterov, weight decay 5e-4 on all parameters; the
 # learning rate drops x0.1 after epochs 20 and 40; 61 epochs in total.
 optim_wrapper = dict(

@@ -9,6 +9,9 @@ arrays, one row per sample in dataset order:
 
 * ``feats``: (N, D) float32, the model's ``pred_feature`` (D = M·P·C,
   2304 for the full IEEE model);
+* ``gallery_feats``: (N, D) float32, the model's ``pred_gallery_feature``,
+  when it gives one (cross-modal protocol: ``feats`` are then the samples'
+  query-side features, ``gallery_feats`` their gallery-side ones);
 * ``pids``, ``camids``: (N,) int64; ``sceneids`` (N,) int64 when every
   sample has one (MSVR310);
 * ``is_query``, ``is_gallery``: (N,) bool, when the samples carry them;
@@ -43,9 +46,10 @@ def _record(sample) -> dict:
         raise KeyError('a data sample has no "pred_feature": the model must '
                        'be run in predict mode (model.test_step / '
                        "model(..., mode='predict'))")
-    feat = sample['pred_feature']
-    feat = torch.as_tensor(feat).detach().float().cpu().reshape(-1)
-    record = {'pred_feature': feat}
+    record = {
+        key: torch.as_tensor(sample[key]).detach().float().cpu().reshape(-1)
+        for key in ('pred_feature', 'pred_gallery_feature') if key in sample
+    }
     for key, _, _ in META_FIELDS:
         if key in sample:
             value = sample[key]
@@ -69,7 +73,8 @@ def collect_features(samples: Sequence) -> Dict[str, object]:
 
     Raises:
         KeyError: A sample has no ``pred_feature``.
-        ValueError: ``samples`` is empty or the features differ in length.
+        ValueError: ``samples`` is empty, the features differ in length or
+            only some samples have a ``pred_gallery_feature``.
     """
     records = [_record(s) for s in samples]
     if not records:
@@ -81,6 +86,13 @@ def collect_features(samples: Sequence) -> Dict[str, object]:
     out: Dict[str, object] = {
         'feats': torch.stack([r['pred_feature'] for r in records]).numpy()
     }
+    two_sided = sum('pred_gallery_feature' in r for r in records)
+    if two_sided not in (0, len(records)):
+        raise ValueError(f'collect_features: {two_sided} of {len(records)} '
+                         'samples have a "pred_gallery_feature"')
+    if two_sided:
+        out['gallery_feats'] = torch.stack(
+            [r['pred_gallery_feature'] for r in records]).numpy()
     for key, name, dtype in META_FIELDS:
         if all(key in r for r in records):
             values = [r[key] for r in records]

@@ -9,6 +9,12 @@ gallery of its own query; with ``exclude='camera'`` (or ``'scene'``) it is
 removed automatically because it has the query's pid and camera (scene).
 With ``exclude='none'`` it would match itself, so a warning is logged.
 
+Cross-modal protocol: when the model gives each sample a
+``pred_gallery_feature`` besides ``pred_feature`` (``MultiModalReID`` with
+``test_cfg.query_blank_modalities`` / ``gallery_blank_modalities``), queries
+are represented by ``pred_feature`` and gallery items by
+``pred_gallery_feature``; either all samples have one or none.
+
 DDP: ``process`` keeps exactly one record per data sample, so mmengine's
 ``collect_results`` (called by ``BaseMetric.evaluate`` with the dataset
 size) restores the dataset order and drops the samples the sampler padded;
@@ -123,11 +129,13 @@ class ReIDMetric(BaseMetric):
                 raise KeyError('ReIDMetric: a data sample has no '
                                '"pred_feature"; the model must run in '
                                "'predict' mode and set it")
-            feat = sample['pred_feature']
-            if not isinstance(feat, torch.Tensor):
-                feat = torch.as_tensor(np.asarray(feat))
-            feat = feat.detach().reshape(-1).cpu()
-            record = dict(pred_feature=feat)
+            record = {}
+            for key in ('pred_feature', 'pred_gallery_feature'):
+                if key in sample:
+                    feat = sample[key]
+                    if not isinstance(feat, torch.Tensor):
+                        feat = torch.as_tensor(np.asarray(feat))
+                    record[key] = feat.detach().reshape(-1).cpu()
             for key in ('pid', 'camid', 'sceneid'):
                 value = sample.get(key, None)
                 record[key] = None if value is None else int(value)
@@ -165,6 +173,14 @@ class ReIDMetric(BaseMetric):
                 f'{int(bad.nonzero()[0])} of the test set): the model\'s '
                 'weights or inputs are not finite, e.g. a checkpoint saved '
                 'after the training loss diverged.')
+        two_sided = sum('pred_gallery_feature' in r for r in results)
+        if two_sided not in (0, len(results)):
+            raise ValueError(
+                f'ReIDMetric: {two_sided} of {len(results)} samples have a '
+                '"pred_gallery_feature"; the query/gallery blanking of the '
+                'model must be the same for every sample')
+        g_feats = feats if not two_sided else torch.stack(
+            [r['pred_gallery_feature'] for r in results]).float()
         pids = self._column(results, 'pid')
         is_query = self._column(results, 'is_query').astype(bool)
         is_gallery = self._column(results, 'is_gallery').astype(bool)
@@ -190,9 +206,8 @@ class ReIDMetric(BaseMetric):
         device = self.device
         if device is None:
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
-        feats = feats.to(device)
-        qf, gf = feats[torch.from_numpy(is_query).to(device)], feats[
-            torch.from_numpy(is_gallery).to(device)]
+        qf = feats.to(device)[torch.from_numpy(is_query).to(device)]
+        gf = g_feats.to(device)[torch.from_numpy(is_gallery).to(device)]
         q_pids, g_pids = pids[is_query], pids[is_gallery]
         q_groups = None if groups is None else groups[is_query]
         g_groups = None if groups is None else groups[is_gallery]

@@ -55,7 +55,9 @@ class IEEEHead(BaseModule):
 
     Args:
         num_classes (int): Number of training identities.
-        num_modalities (int): M. Defaults to 3.
+        num_modalities (int): M, the number of branches the neck outputs
+            (1 for a single fused branch, see :mod:`mmieee.models.fusions`).
+            Defaults to 3.
         num_parts (int): P. Defaults to 6.
         in_channels (int): C, size of each part embedding. Defaults to 128.
         loss_ce (dict): Config of the per-part classification loss, called
@@ -145,10 +147,11 @@ class IEEEHead(BaseModule):
             need = getattr(loss, 'min_modalities', 1)
             if self.num_modalities < need:
                 raise ValueError(
-                    f'IEEEHead: metric loss {type(loss).__name__} needs at '
-                    f'least {need} modalities, the model has '
-                    f'{self.num_modalities}; remove it from '
-                    'model.head.metric_losses')
+                    f'IEEEHead: metric loss {type(loss).__name__} '
+                    f'({loss.loss_name}) compares at least {need} modality '
+                    f'branches, the head gets {self.num_modalities} (a '
+                    'single fused branch trains with CE and fused-level '
+                    'losses only); remove it from model.head.metric_losses')
             level = getattr(loss, 'input_level', None)
             name = getattr(loss, 'loss_name', None)
             if level not in _INPUT_LEVELS:

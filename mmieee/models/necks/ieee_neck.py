@@ -18,6 +18,13 @@ the parts (so that layer's BatchNorm is shared by both paths, as officially).
 With ``rem=None`` the global feature is not computed at all (the official
 code still passes it through the reduce layer, which only moves that BN's
 running statistics; it has no other effect).
+
+Fusion schemes (paper Fig. 6) take CIM's place: a module of
+:mod:`mmieee.models.fusions` in the ``cim`` slot maps the M backbone maps to
+its ``num_outputs`` maps (e.g. 1 fused map); the neck then has that many
+branches, each with its own reduce layer, REM and part FCs, and outputs
+(B, num_branches, P, C_out). Such a neck needs ``global_source='cim'`` (a
+fused branch has no backbone map of its own).
 """
 import copy
 from typing import Optional, Sequence
@@ -62,9 +69,11 @@ class IEEENeck(BaseModule):
         out_channels (int): C_out, size of each part embedding.
             Defaults to 128.
         num_parts (int): P, horizontal stripes. Defaults to 6.
-        cim (dict, optional): Config of the CIM; ``num_modalities`` and
-            ``in_channels`` are filled in. None disables CIM (ablation a).
-            Defaults to ``dict(type='CrossModalInteraction')``.
+        cim (dict, optional): Config of the CIM, or of a fusion module
+            taking its place (:mod:`mmieee.models.fusions`, whose
+            ``num_outputs`` sets the number of branches); ``num_modalities``
+            and ``in_channels`` are filled in. None disables CIM
+            (ablation a). Defaults to ``dict(type='CrossModalInteraction')``.
         rem (dict, optional): Config of one REM (one is built per modality);
             ``channels`` is filled in. None disables REM (ablations a-c).
             Defaults to ``dict(type='RelationEmbedding', variant='official')``.
@@ -106,16 +115,26 @@ class IEEENeck(BaseModule):
         self.cim = None if cim is None else MODELS.build(
             _fill(cim, 'cim', num_modalities=num_modalities,
                   in_channels=in_channels))
+        #: Maps after the CIM / fusion slot, each with its own part path.
+        self.num_branches = getattr(self.cim, 'num_outputs', num_modalities)
+        if global_source == 'backbone' and \
+                self.num_branches != num_modalities:
+            raise ValueError(
+                f"IEEENeck: global_source='backbone' pools each branch's "
+                f'global feature from its own backbone map, but '
+                f'{type(self.cim).__name__} turns {num_modalities} maps into '
+                f"{self.num_branches}; use global_source='cim' (pool the "
+                'fusion output)')
         # mmengine ModuleLists so that init_weights reaches the children.
         self.reduce_layers = ModuleList([
             ConvModule(
                 in_channels, reduce_channels, 1, bias=False,
                 norm_cfg=norm_cfg, act_cfg=act_cfg)
-            for _ in range(num_modalities)
+            for _ in range(self.num_branches)
         ])
         self.rems = None if rem is None else ModuleList([
             MODELS.build(_fill(rem, 'rem', channels=reduce_channels))
-            for _ in range(num_modalities)
+            for _ in range(self.num_branches)
         ])
         self.part_fcs = ModuleList([
             ModuleList([
@@ -123,7 +142,7 @@ class IEEENeck(BaseModule):
                     nn.Linear(reduce_channels, out_channels),
                     nn.BatchNorm1d(out_channels), nn.ReLU())
                 for _ in range(num_parts)
-            ]) for _ in range(num_modalities)
+            ]) for _ in range(self.num_branches)
         ])
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -134,11 +153,12 @@ class IEEENeck(BaseModule):
                 (B, in_channels, h, w).
 
         Returns:
-            Tensor: (B, M, P, out_channels) part embeddings.
+            Tensor: (B, num_branches, P, out_channels) part embeddings
+            (num_branches = M unless a fusion module is in the CIM slot).
         """
         inter = self.cim(feats) if self.cim is not None else list(feats)
         outs = []
-        for m in range(self.num_modalities):
+        for m in range(self.num_branches):
             reduce = self.reduce_layers[m]
             if self.rems is not None:
                 # Global path first, then parts: the order in which the

@@ -21,6 +21,16 @@ Contracts checked here, where data enters the model: the data samples'
 iteration, the epoch and every loss term, before anything is saved; with
 ``'skip'`` the batch is dropped instead (see :meth:`parse_losses`).
 
+Cross-modal protocol (paper § "Difference from Cross-modal Re-ID", Table 2):
+``test_cfg=dict(query_blank_modalities=('NI', 'TI'),
+gallery_blank_modalities=('RGB', 'NI'))`` blanks differently for the query
+and the gallery side (here RGB queries against a TI gallery). A test sample
+may be a query and a gallery item at once (RGBNT201), so ``'predict'`` then
+gives every sample two features: ``pred_feature`` with the query side's
+blanking and ``pred_gallery_feature`` with the gallery side's;
+:class:`ReIDMetric` ranks query features against gallery features.
+``'tensor'`` mode (one feature per sample) refuses this setting.
+
 Size: the full-size official-variant model (three ResNet-50 streams, CIM with
 CA, 768-d reduce layers, official REM, 6 parts x 128-d, 171 training
 identities) has 105,955,785 trainable parameters (BN buffers not counted):
@@ -44,18 +54,19 @@ from torch import nn
 
 from mmieee.registry import MODELS
 
-_TEST_CFG_KEYS = ('blank_modalities', )
+_TEST_CFG_KEYS = ('blank_modalities', 'query_blank_modalities',
+                  'gallery_blank_modalities')
 _TRAIN_CFG_KEYS = ('non_finite_loss', )
 _NON_FINITE_ACTIONS = ('error', 'skip')
 
 
-def _with_modalities(cfg: dict, part: str, num_modalities: int) -> dict:
+def _with_modalities(cfg: dict, part: str, num_modalities: int,
+                     origin: str) -> dict:
     cfg = copy.deepcopy(dict(cfg))
     have = cfg.setdefault('num_modalities', num_modalities)
     if have != num_modalities:
         raise ValueError(
-            f'MultiModalReID: {part}.num_modalities={have} but '
-            f'modalities has {num_modalities} entries')
+            f'MultiModalReID: {part}.num_modalities={have} but {origin}')
     return cfg
 
 
@@ -73,11 +84,14 @@ class MultiModalReID(BaseModel):
             ``BaseDataPreprocessor`` (device transfer only: inputs must
             already be normalised floats). Defaults to None.
         modalities (Sequence[str]): Modality names in input order; M =
-            len(modalities) is filled into the backbone/neck/head configs
-            (a contradicting ``num_modalities`` there is an error).
-            Defaults to ('RGB', 'NI', 'TI').
+            len(modalities) is filled into the backbone config, and the
+            neck and head get the number of branches of the part before
+            them (M, unless it fuses; a contradicting ``num_modalities``
+            there is an error). Defaults to ('RGB', 'NI', 'TI').
         test_cfg (dict, optional): ``blank_modalities`` (names or indices
-            of modalities zeroed in predict/tensor mode). Defaults to None.
+            of modalities zeroed in predict/tensor mode), or
+            ``query_blank_modalities`` / ``gallery_blank_modalities`` (the
+            cross-modal protocol above). Defaults to None.
         train_cfg (dict, optional): ``non_finite_loss``: ``'error'``
             (default: stop at the first NaN / inf loss) or ``'skip'`` (drop
             such batches, see :meth:`parse_losses`). Defaults to None.
@@ -106,15 +120,28 @@ class MultiModalReID(BaseModel):
         self.modalities = modalities
         num = len(modalities)
         self.backbone = MODELS.build(
-            _with_modalities(backbone, 'backbone', num))
-        self.neck = MODELS.build(_with_modalities(neck, 'neck', num))
-        self.head = MODELS.build(_with_modalities(head, 'head', num))
+            _with_modalities(backbone, 'backbone', num,
+                             f'modalities has {num} entries'))
+        # A fusing backbone or neck (mmieee.models.fusions) declares how many
+        # branches it outputs (e.g. 1 fused map); the next part is built for
+        # that many. Without the attribute a part keeps one branch per input.
+        num = getattr(self.backbone, 'num_branches', num)
+        self.neck = MODELS.build(
+            _with_modalities(neck, 'neck', num,
+                             f'the backbone outputs {num} branch(es)'))
+        num = getattr(self.neck, 'num_branches', num)
+        self.head = MODELS.build(
+            _with_modalities(head, 'head', num,
+                             f'the neck outputs {num} branch(es)'))
         self.test_cfg = dict(test_cfg or {})
         unknown = set(self.test_cfg) - set(_TEST_CFG_KEYS)
         if unknown:
             raise ValueError(f'MultiModalReID: unknown test_cfg keys '
                              f'{sorted(unknown)}; known: {_TEST_CFG_KEYS}')
-        self.set_blank_modalities(self.test_cfg.get('blank_modalities') or ())
+        self.set_blank_modalities(
+            self.test_cfg.get('blank_modalities') or (),
+            query=self.test_cfg.get('query_blank_modalities'),
+            gallery=self.test_cfg.get('gallery_blank_modalities'))
         self.train_cfg = dict(train_cfg or {})
         unknown = set(self.train_cfg) - set(_TRAIN_CFG_KEYS)
         if unknown:
@@ -128,21 +155,49 @@ class MultiModalReID(BaseModel):
         self._buffer_snapshot: Optional[Dict[str, torch.Tensor]] = None
 
     def set_blank_modalities(
-            self, blank: Union[str, int, Sequence[Union[str, int]]]) -> None:
+            self,
+            blank: Union[str, int, Sequence[Union[str, int]]] = (),
+            query: Optional[Union[str, int, Sequence]] = None,
+            gallery: Optional[Union[str, int, Sequence]] = None) -> None:
         """Choose the modalities zeroed in predict/tensor mode.
 
         Args:
             blank (str | int | Sequence): Modality names (from
-                ``modalities``) or indices; empty for none.
+                ``modalities``) or indices blanked for every sample; empty
+                for none.
+            query (str | int | Sequence, optional): Blanked in the query
+                feature only (cross-modal protocol). Defaults to None.
+            gallery (str | int | Sequence, optional): Blanked in the gallery
+                feature only. Defaults to None. Giving ``query`` or
+                ``gallery`` (even empty) turns the two-feature mode on.
 
         Raises:
             ValueError: An unknown name (the message lists the available
-                ones) or an out-of-range index.
+                ones), an out-of-range index, or ``blank`` together with
+                ``query`` / ``gallery``.
         """
-        self.blank_indices = self._resolve_blank(blank)
-        self.test_cfg['blank_modalities'] = [
-            self.modalities[i] for i in self.blank_indices
-        ]
+        indices = self._resolve_blank(blank)
+        two_sided = query is not None or gallery is not None
+        if two_sided and indices:
+            raise ValueError(
+                'MultiModalReID: test_cfg sets blank_modalities '
+                f'{[self.modalities[i] for i in indices]} together with '
+                'query_blank_modalities / gallery_blank_modalities; give '
+                'either the one for both sides or the two per side')
+        self.blank_indices = indices
+        self.query_blank_indices = self._resolve_blank(
+            query or ()) if two_sided else None
+        self.gallery_blank_indices = self._resolve_blank(
+            gallery or ()) if two_sided else None
+        names = {
+            'blank_modalities': indices,
+            'query_blank_modalities': self.query_blank_indices,
+            'gallery_blank_modalities': self.gallery_blank_indices
+        }
+        for key, value in names.items():
+            self.test_cfg[key] = None if value is None else [
+                self.modalities[i] for i in value
+            ]
 
     def _resolve_blank(self, blank: Union[str, int, Sequence]) -> List[int]:
         if isinstance(blank, (str, int)):
@@ -209,13 +264,23 @@ class MultiModalReID(BaseModel):
                 'the same order (a model stream only works on the modality '
                 'it was trained on)')
 
-    def blank(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Zero the ``test_cfg.blank_modalities`` of a (B, M, C, H, W)
-        batch (returns a new tensor when there is something to blank)."""
-        if not self.blank_indices:
+    def blank(self,
+              inputs: torch.Tensor,
+              indices: Optional[List[int]] = None) -> torch.Tensor:
+        """Zero modalities of a (B, M, C, H, W) batch (returns a new tensor
+        when there is something to blank).
+
+        Args:
+            inputs (Tensor): (B, M, C, H, W).
+            indices (list[int], optional): Modalities to zero; defaults to
+                those of ``test_cfg.blank_modalities``.
+        """
+        if indices is None:
+            indices = self.blank_indices
+        if not indices:
             return inputs
         inputs = inputs.clone()
-        inputs[:, self.blank_indices] = 0
+        inputs[:, indices] = 0
         return inputs
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -267,7 +332,8 @@ class MultiModalReID(BaseModel):
 
         Returns:
             dict | list[DataSample] | Tensor: losses; data samples with
-            ``pred_feature``; or the (B, M·P·C_out) feature.
+            ``pred_feature`` (and ``pred_gallery_feature`` under the
+            cross-modal protocol); or the (B, M·P·C_out) feature.
         """
         inputs = self._stack(inputs)
         self.check_modalities(data_samples)
@@ -279,9 +345,25 @@ class MultiModalReID(BaseModel):
                 self._snapshot_buffers()
             return self.head.loss(self.extract_feat(inputs), data_samples)
         if mode == 'predict':
-            return self.head.predict(
-                self.extract_feat(self.blank(inputs)), data_samples)
+            if self.query_blank_indices is None:
+                return self.head.predict(
+                    self.extract_feat(self.blank(inputs)), data_samples)
+            samples = self.head.predict(
+                self.extract_feat(
+                    self.blank(inputs, self.query_blank_indices)),
+                data_samples)
+            gallery = self.extract_feat(
+                self.blank(inputs, self.gallery_blank_indices)).flatten(1)
+            for sample, feat in zip(samples, gallery):
+                sample.set_field(feat, 'pred_gallery_feature')
+            return samples
         if mode == 'tensor':
+            if self.query_blank_indices is not None:
+                raise ValueError(
+                    "MultiModalReID: 'tensor' mode gives one feature per "
+                    'sample, but test_cfg blanks query and gallery '
+                    "differently; use 'predict' (pred_feature = query "
+                    'side, pred_gallery_feature = gallery side)')
             return self.extract_feat(self.blank(inputs)).flatten(1)
         raise ValueError(f'MultiModalReID: invalid mode {mode!r}; expected '
                          "'loss', 'predict' or 'tensor'")

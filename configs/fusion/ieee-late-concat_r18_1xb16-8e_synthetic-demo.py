@@ -1,0 +1,10 @@
+# Demo of ieee-late-concat_r50_1xb8-61e_rgbnt201.py (late fusion by
+# concatenation + 1x1 conv/BN/ReLU, one branch, CE only) on the scaled-down
+# demo model and the synthetic set (ieee/ieee_r18_1xb16-8e_synthetic-demo.py).
+_base_ = ['../ieee/ieee_r18_1xb16-8e_synthetic-demo.py']
+
+model = dict(
+    neck=dict(
+        cim=dict(_delete_=True, type='LateConcatFusion'),
+        global_source='cim'),
+    head=dict(metric_losses=[]))

@@ -1,0 +1,10 @@
+# Demo of ieee-progressive_r50_1xb8-61e_rgbnt201.py (PFNet-style progressive
+# fusion, 3 single + 1 summation branch, CE only) on the scaled-down demo
+# model and the synthetic set (ieee/ieee_r18_1xb16-8e_synthetic-demo.py).
+_base_ = ['../ieee/ieee_r18_1xb16-8e_synthetic-demo.py']
+
+model = dict(
+    neck=dict(
+        cim=dict(_delete_=True, type='ProgressiveFusion'),
+        global_source='cim'),
+    head=dict(metric_losses=[]))
