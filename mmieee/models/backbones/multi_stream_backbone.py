@@ -94,19 +94,6 @@ class MultiStreamBackbone(BaseModule):
             [MODELS.build(copy.deepcopy(stream_cfg))
              for _ in range(num_streams)])
 
-    def check_inputs(self, inputs: torch.Tensor) -> None:
-        """Refuse anything but a (B, num_modalities, C, H, W) batch."""
-        name = type(self).__name__
-        if inputs.dim() != 5:
-            raise ValueError(f'{name} expects inputs of shape '
-                             '(B, M, C, H, W), got shape '
-                             f'{tuple(inputs.shape)}')
-        if inputs.size(1) != self.num_modalities:
-            raise ValueError(
-                f'{name} was built for num_modalities='
-                f'{self.num_modalities} but the input has M={inputs.size(1)} '
-                f'modalities (shape {tuple(inputs.shape)})')
-
     def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run each modality through its stream.
 
@@ -117,7 +104,15 @@ class MultiStreamBackbone(BaseModule):
             tuple[Tensor]: M feature maps, each (B, Cb, h, w) (Cb = 2048 and
             (h, w) = (H/16, W/16) for the default ResNet-50).
         """
-        self.check_inputs(inputs)
+        if inputs.dim() != 5:
+            raise ValueError('MultiStreamBackbone expects inputs of shape '
+                             '(B, M, C, H, W), got shape '
+                             f'{tuple(inputs.shape)}')
+        if inputs.size(1) != self.num_modalities:
+            raise ValueError(
+                f'MultiStreamBackbone was built for num_modalities='
+                f'{self.num_modalities} but the input has M={inputs.size(1)} '
+                f'modalities (shape {tuple(inputs.shape)})')
         outs = []
         for m in range(self.num_modalities):
             stream = self.streams[0 if self.share_weights else m]
