@@ -87,6 +87,8 @@ class EarlySumFusion(MultiStreamBackbone):
         Returns:
             tuple[Tensor]: One map (B, Cb, h, w).
         """
+        # The (B, M, C, H, W) shape is checked where data enters the model
+        # (MultiModalReID).
         out = self.streams[0](self.fuse(inputs))
         if isinstance(out, Sequence):
             out = out[-1]
