@@ -1,5 +1,9 @@
 # Copyright (c) mmieee contributors.
 """What plugs into mmengine's Runner: hooks."""
-from .hooks import EpochSeedHook, NumClassesCheckHook, epoch_seed
+from .hooks import (EpochSeedHook, NumClassesCheckHook, ReIDVisualizationHook,
+                    epoch_seed)
 
-__all__ = ['EpochSeedHook', 'NumClassesCheckHook', 'epoch_seed']
+__all__ = [
+    'EpochSeedHook', 'NumClassesCheckHook', 'ReIDVisualizationHook',
+    'epoch_seed'
+]

@@ -1,5 +1,9 @@
 # Copyright (c) mmieee contributors.
 from .epoch_seed_hook import EpochSeedHook, epoch_seed
 from .num_classes_check_hook import NumClassesCheckHook
+from .reid_visualization_hook import ReIDVisualizationHook
 
-__all__ = ['EpochSeedHook', 'NumClassesCheckHook', 'epoch_seed']
+__all__ = [
+    'EpochSeedHook', 'NumClassesCheckHook', 'ReIDVisualizationHook',
+    'epoch_seed'
+]
