@@ -22,8 +22,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .cfg_options import ConfigError, merge_cfg_options
-from .data_check import DATALOADER_KEYS, DatasetNotFoundError, \
-    check_data_roots
+from .data_check import DATALOADER_KEYS, DatasetNotFoundError, check_data_roots
 from .distributed import setup_distributed
 
 
