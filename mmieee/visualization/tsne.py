@@ -162,9 +162,11 @@ def plot_tsne(embedding: np.ndarray,
             linewidths=0.3,
             edgecolors='black',
             label=modalities[m] if m >= 0 else 'sample')
+    # Modality markers in the legend are hollow black: no identity colour.
     handles = [
-        Line2D([], [], color='grey', marker=MARKERS[m], linestyle='',
-               label=modalities[m]) for m in groups if m >= 0
+        Line2D([], [], color='black', markerfacecolor='white',
+               marker=MARKERS[m], linestyle='', label=modalities[m])
+        for m in groups if m >= 0
     ]
     handles += [
         Line2D([], [], color=colors[p], marker='o', linestyle='',
