@@ -94,6 +94,10 @@ EVALUATOR = Registry(
     'evaluator', parent=MMENGINE_EVALUATOR, locations=['mmieee.evaluation'])
 
 VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmieee.engine'])
+    'visualizer',
+    parent=MMENGINE_VISUALIZERS,
+    locations=['mmieee.visualization'])
 VISBACKENDS = Registry(
-    'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmieee.engine'])
+    'vis_backend',
+    parent=MMENGINE_VISBACKENDS,
+    locations=['mmieee.visualization'])

@@ -3,6 +3,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
         [--out metrics.json] [--dump features.pkl] [--non-strict]
+        [--show-dir DIR [--show-num N]]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
 
 The checkpoint must fit the config's model exactly (every key, every shape,
@@ -14,7 +15,9 @@ JSON; ``--dump`` writes a pickle with the test features and their ids:
 ``feats`` (N, D) float32 array, ``pids``, ``camids``, ``sceneids`` (when the
 dataset has scenes), ``is_query``, ``is_gallery`` (N,) arrays and
 ``img_paths`` (see :func:`mmieee.evaluation.collect_features`); the path
-is logged.
+is logged. ``--show-dir`` writes the rank lists of the ``--show-num`` worst
+queries (:class:`mmieee.engine.ReIDVisualizationHook`) and an
+``index.html``.
 Multi-GPU / multi-process: ``bash tools/dist_test.sh CONFIG CKPT N [args]``.
 """
 import argparse
@@ -44,6 +47,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--dump',
         help='write the test features, pids, camids and query/gallery '
         'flags to this pickle file')
+    parser.add_argument(
+        '--show-dir',
+        help='write rank-list pictures of the test queries (worst AP '
+        'first) and an index.html to this folder')
+    parser.add_argument(
+        '--show-num',
+        type=int,
+        default=20,
+        help='number of queries drawn with --show-dir (default 20)')
     parser.add_argument(
         '--amp', action='store_true', help='mixed-precision inference')
     parser.add_argument(
@@ -80,6 +92,17 @@ def main(argv=None) -> dict:
                                args.launcher, data_keys=('test_dataloader', ))
         if args.amp:
             cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+        if args.show_dir:
+            if args.show_num < 1:
+                raise ConfigError(
+                    f'--show-num must be >= 1, got {args.show_num}')
+            hooks = cfg.setdefault('default_hooks', {})
+            hooks['visualization'] = dict(
+                hooks.get('visualization')
+                or dict(type='ReIDVisualizationHook'),
+                enable=True,
+                out_dir=args.show_dir,
+                num_queries=args.show_num)
         runner = build_test_runner(cfg, args.checkpoint,
                                    strict=not args.non_strict)
     if args.dump:

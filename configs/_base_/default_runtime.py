@@ -24,6 +24,9 @@ default_hooks = dict(
     # Calls `set_epoch` on the training sampler (IdentityBalancedSampler)
     # so that each epoch draws a new, seed-determined batch composition.
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Rank lists of the test queries; `tools/test.py --show-dir DIR`
+    # enables it (mmieee/engine/hooks/reid_visualization_hook.py).
+    visualization=dict(type='ReIDVisualizationHook', enable=False),
 )
 
 custom_hooks = [
@@ -53,8 +56,11 @@ env_cfg = dict(
 
 log_processor = dict(by_epoch=True, window_size=50)
 
+# Scalars (and pictures) go to every backend listed here; TensorBoard / W&B:
+# add dict(type='TensorboardVisBackend') / dict(type='WandbVisBackend')
+# (docs/visualization.md).
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+visualizer = dict(type='ReIDVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'
 load_from = None

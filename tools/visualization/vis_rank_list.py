@@ -1,0 +1,106 @@
+# Copyright (c) mmieee contributors.
+"""Draw the ranked gallery of test queries, one PNG per query.
+
+    python tools/visualization/vis_rank_list.py CONFIG [CHECKPOINT]
+        --out-dir DIR [--topk 10] [--num-queries 20]
+        [--order worst|best|random] [--seed 0] [--dump FEATURES.pkl]
+        [--device cpu|cuda] [--cfg-options KEY=VALUE ...]
+
+Each picture has one row per modality: the query, then its gallery items at
+ranks 1..k with a green (same id) or red (other id) frame and the distance
+under each. The ranking is the test metric's own (the config's
+``test_evaluator``: distance, normalisation, re-ranking, and the same-id
+same-camera / same-scene exclusion, whose skipped items are counted in the
+title), so rank 1 in a picture is rank 1 in ``reid/R1``. Queries are shown
+worst AP first by default; ``DIR/index.html`` lists them all.
+
+``--dump`` reads the features of ``tools/test.py --dump`` instead of
+extracting them (CHECKPOINT is then not needed); the config's test split
+must be the one the dump was made from (rows are checked by image path).
+"""
+import argparse
+
+import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
+import numpy as np
+import torch
+from mmengine.config import DictAction
+
+from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.visualization import (ORDERS, ReIDVisualizer, SampleImageLoader,
+                                  find_reid_metric, load_test_features,
+                                  rank_queries, select_queries)
+from mmieee.visualization.rank_list import write_rank_lists
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Draw the rank lists of test queries.')
+    parser.add_argument('config', help='path of the config file')
+    parser.add_argument(
+        'checkpoint', nargs='?', help='checkpoint (not needed with --dump)')
+    parser.add_argument(
+        '--out-dir', required=True, help='folder of the PNGs and index.html')
+    parser.add_argument(
+        '--topk', type=int, default=10, help='gallery items per query')
+    parser.add_argument(
+        '--num-queries', type=int, default=20, help='queries drawn')
+    parser.add_argument(
+        '--order',
+        choices=ORDERS,
+        default='worst',
+        help='which queries first: lowest AP (default), highest AP, random')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of --order random')
+    parser.add_argument(
+        '--dump', help='features from tools/test.py --dump (skips the model)')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='device of the model (default: cuda when available)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, KEY=VALUE with dotted keys, e.g. '
+        'test_evaluator.rerank=True')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> list:
+    args = parse_args(argv)
+    with exit_on_user_error():
+        if args.topk < 1 or args.num_queries < 1:
+            raise ConfigError(
+                f'--topk and --num-queries must be >= 1, got {args.topk} '
+                f'and {args.num_queries}')
+        if args.dump and args.checkpoint:
+            print(f'Features are read from {args.dump}; the checkpoint '
+                  f'{args.checkpoint} is not used.')
+        cfg = load_tool_config(
+            args.config, args.cfg_options, data_keys=('test_dataloader', ))
+        try:
+            metric = find_reid_metric(cfg.get('test_evaluator'),
+                                      f'{args.config}: test_evaluator')
+        except ValueError as err:
+            raise ConfigError(str(err)) from err
+        features, dataset = load_test_features(cfg, args.checkpoint,
+                                               args.dump, args.device)
+    source = args.dump or 'the extracted features'
+    ranked = rank_queries(features, metric, args.topk, source)
+    positions = select_queries(ranked, args.num_queries, args.order,
+                               args.seed)
+    visualizer = ReIDVisualizer.get_instance('vis_rank_list')
+    loader = SampleImageLoader(dataset)
+    print(f'Drawing {len(positions)} rank lists ({args.order} first)')
+    rows = write_rank_lists(visualizer, features, ranked, positions, loader,
+                            dataset.metainfo['modalities'], args.out_dir)
+    valid = ranked['valid']
+    print(f'Wrote {len(rows)} rank lists and index.html to {args.out_dir}. '
+          f'mAP over the {int(valid.sum())} queries with a match: '
+          f'{100 * float(np.mean(ranked["ap"][valid])):.2f} (the '
+          'metric\'s reid/mAP)')
+    return rows
+
+
+if __name__ == '__main__':
+    main()
