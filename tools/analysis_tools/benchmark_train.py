@@ -66,7 +66,10 @@ Prints a table; ``--out`` writes everything as JSON.
 Example (the numbers in the README's performance section)::
 
     python tools/analysis_tools/benchmark_train.py configs/ieee_rgbnt201.py \\
-        --channels-last --train-samples 3951 --val-samples 836
+        --threads 1 --channels-last \\
+        --variant 'for-loop-sgd:optim_wrapper.optimizer.fused=False' \\
+        --iters 3 --warmup 1 --val-iters 1 --rounds 2 \\
+        --train-samples 3951 --val-samples 836
 """
 import argparse
 import copy
@@ -725,6 +728,7 @@ def report(res: dict) -> str:
         out.append(
             f'data: {", ".join(stand_in["replaced"])} does not exist -> '
             f'synthetic stand-in in the {stand_in["layout"]} layout at '
+            '(temporary) '
             f'{stand_in["dir"]}: {stand_in["train_samples"]} training '
             f'triplets ({stand_in["train_ids"]} ids), '
             f'{stand_in["test_samples"]} test triplets, '
