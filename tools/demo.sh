@@ -4,7 +4,7 @@
 # cannot be shipped), train the scaled-down IEEE demo config, evaluate it on the
 # held-out synthetic identities and print mAP / CMC / mINP.
 #
-#   bash tools/demo.sh            # ~3 minutes on 2 CPU cores after the install
+#   bash tools/demo.sh   # about 2 min 50 s on 2 quiet CPU cores, install included
 #
 # Environment: VENV (see tools/install.sh), DATA_DIR (default data/synthetic),
 # WORK_DIR (default work_dirs/ieee_r18_1xb16-8e_synthetic-demo).

@@ -269,3 +269,23 @@ def test_feature_file_cannot_run_code(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match=r'holds a posix.system '
                        'object; only numpy arrays'):
         gallery_module.load_feature_file(str(path))
+
+
+def test_visualize_with_the_real_rank_list_visualizer(tiny_files, reference,
+                                                      tmp_path):
+    """With mmieee.visualization installed the inferencer draws through
+    ReIDVisualizer: one picture per query whose frames below the column
+    titles are green for the same identity and red otherwise."""
+    pytest.importorskip('matplotlib', reason='pip install -e .[vis]')
+    from mmieee.visualization import ReIDVisualizer
+    inf = MultiModalReIDInferencer(tiny_files['config'],
+                                   tiny_files['checkpoint'],
+                                   gallery=reference['test'], cache_dir=None)
+    assert isinstance(inf.visualizer, ReIDVisualizer)
+    res = inf(reference['paths'][2], topk=4, out_dir=str(tmp_path))[0]
+    rgb = cv2.imread(res['vis_path'])[..., ::-1].astype(int)
+    green = (rgb[..., 1] > 150) & (rgb[..., 0] < 80) & (rgb[..., 2] < 80)
+    red = (rgb[..., 0] > 150) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    same = [m['same_id'] for m in res['matches']]
+    assert len(same) == 4
+    assert green.any() == any(same) and red.any() == (not all(same))
