@@ -19,8 +19,8 @@ _REQUIREMENTS = (
     ('mmpretrain', '1.0.0', '2.0.0'),
 )
 _INSTALL_HINT = ('Install the pinned stack with `bash tools/install.sh` or '
-                 '`pip install -r requirements.txt` (see README, '
-                 '"Installation").')
+                 '`pip install -r requirements.txt` (see '
+                 'docs/get_started.md, "Installation").')
 
 
 def _installed_version(name: str) -> str:

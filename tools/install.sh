@@ -6,7 +6,7 @@
 #   VENV=none bash tools/install.sh  # into the python already on PATH
 #   EXTRAS=tests,vis,deploy bash tools/install.sh   # optional tools too
 #   TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128" \
-#     bash tools/install.sh          # a GPU machine (see README)
+#     bash tools/install.sh          # a GPU machine (docs/get_started.md)
 #
 # torch is installed first and pinned: requirements.txt's open `torch>=2.0` is
 # then already satisfied, so pip never pulls the multi-GB CUDA build by itself.

@@ -36,7 +36,7 @@ from mmieee.registry import DATASETS
 from .layout import DatasetLayout, list_image_names
 
 #: Shown in every "dataset not found" message.
-README_HINT = "see README, section 'Preparing datasets'"
+README_HINT = 'see docs/datasets.md'
 
 #: How many file names an error message lists before giving the count.
 MAX_LISTED = 5

@@ -78,7 +78,7 @@ def _dataset_hint(type_name) -> str:
         return ''
     return (f'Expected layout:\n{layout.describe()}\n'
             f'{layout.dataset_name} is obtained {layout.source} '
-            "(see README, 'Preparing datasets').")
+            '(see docs/datasets.md).')
 
 
 def check_data_roots(cfg: Config,

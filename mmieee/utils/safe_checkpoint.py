@@ -62,7 +62,7 @@ HISTORY_BUFFER_METHODS = ('min', 'max', 'mean', 'current')
 _ZIP_MAGIC = b'PK\x03\x04'
 _PICKLE_MAGIC = b'\x80\x02'
 
-_README = "README, section 'Checkpoints and safety'"
+_README = 'docs/checkpoints.md'
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -257,8 +257,8 @@ def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
                 f'Could not download the checkpoint {url} '
                 f'({type(err).__name__}: {err}). On a machine without '
                 f'internet, download it elsewhere and put it at {cached} '
-                "(see README, section 'ImageNet initialisation'), or point "
-                'the config at a local file.') from err
+                '(see docs/train_test.md, "ImageNet initialisation"), or '
+                'point the config at a local file.') from err
     if world_size > 1:
         barrier()
     return cached

@@ -80,7 +80,7 @@ def test_missing_gallery_folder(tmp_path, triplets):
     msg = str(err.value)
     assert osp.join(str(tmp_path), 'gallery') in msg
     assert '<data_root>/{train,query,gallery}/{RGB,NI,TI}/' in msg
-    assert "README, section 'Preparing datasets'" in msg
+    assert 'see docs/datasets.md' in msg
 
 
 def test_missing_ti_file(tmp_path, triplets):

@@ -83,7 +83,7 @@ def test_bad_name_and_missing_root(tmp_path, triplets):
     with pytest.raises(FileNotFoundError) as err:
         MSVR310(str(tmp_path / 'MSVR310'))
     assert '{vis,ni,th}' in str(err.value)
-    assert 'Preparing datasets' in str(err.value)
+    assert 'docs/datasets.md' in str(err.value)
     triplets(tmp_path, 'bounding_box_train/0019', ['0019_v0_s012.jpg'],
              modalities=('vis', 'ni', 'th'))
     with pytest.raises(ValueError) as err:

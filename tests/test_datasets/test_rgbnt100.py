@@ -81,7 +81,7 @@ def test_errors(tmp_path, write_files):
         RGBNT100(str(tmp_path / 'RGBNT100'))
     assert ('<data_root>/{rgbir/bounding_box_train,rgbir/query,'
             'rgbir/bounding_box_test}') in str(err.value)
-    assert 'Preparing datasets' in str(err.value)
+    assert 'docs/datasets.md' in str(err.value)
     write_files(tmp_path, ['rgbir/bounding_box_train/car_12.jpg'])
     with pytest.raises(ValueError) as err:
         RGBNT100(str(tmp_path))

@@ -129,7 +129,7 @@ def test_missing_data_root(tmp_path):
     msg = str(err.value)
     assert missing in msg
     assert '<data_root>/{train_171,test}/{RGB,NI,TI}/' in msg
-    assert "see README, section 'Preparing datasets'" in msg
+    assert 'see docs/datasets.md' in msg
 
 
 def test_missing_split_folder(tmp_path, triplets):
@@ -140,7 +140,7 @@ def test_missing_split_folder(tmp_path, triplets):
     msg = str(err.value)
     assert osp.join(str(tmp_path), 'test') in msg
     assert "'test' split folder" in msg
-    assert 'Preparing datasets' in msg and 'Expected layout' in msg
+    assert 'docs/datasets.md' in msg and 'Expected layout' in msg
 
 
 def test_missing_other_modality_files_listed_with_count(tmp_path, triplets):
