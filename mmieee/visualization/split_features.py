@@ -14,7 +14,6 @@ from mmengine.config import Config
 from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmengine.utils import track_iter_progress
 
 from mmieee.registry import DATASETS
 from mmieee.utils import ConfigError
@@ -124,8 +123,8 @@ def extract_test_features(cfg: Config,
     model = init_model(cfg, checkpoint, device=device)
     loader = Runner.build_dataloader(cfg.test_dataloader)
     print(f'Extracting the features of {len(loader.dataset)} test samples')
-    batches = track_iter_progress((loader, len(loader)))
-    features = extract_features(model, batches)
+    # extract_features draws the (one) progress bar, in samples
+    features = extract_features(model, loader, progress=True)
     check_rows(features, loader.dataset, f'features of {checkpoint}')
     return features, loader.dataset
 
