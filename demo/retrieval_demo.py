@@ -20,13 +20,14 @@ configs/*/metafile.yml.
 
 Prints each query's top-k (distance, id, camera, whether it is the query's
 id when both ids are known from the file names) and, with ``--out``, writes
-``results.json`` and, when ``mmieee.visualization`` is installed, one
-rank-list picture per query.
+``results.json`` and one rank-list picture per query.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import shutil
+import tempfile
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 from mmengine.config import DictAction
@@ -102,6 +103,8 @@ def main(argv=None) -> list:
         if args.topk < 1:
             raise ConfigError(f'--topk must be >= 1, got {args.topk}')
         queries = [parse_query(text) for text in args.queries]
+        if args.out:
+            os.makedirs(args.out, exist_ok=True)
         try:
             inferencer = MultiModalReIDInferencer(
                 args.config, args.checkpoint, device=args.device,
@@ -115,10 +118,21 @@ def main(argv=None) -> list:
             inferencer.set_gallery(args.gallery)
             results = []
             for query in queries:
+                # Pictures go to a scratch folder first: the inferencer
+                # numbers them per call, the demo across all queries.
+                scratch = tempfile.mkdtemp(dir=args.out) if args.out \
+                    else None
                 for res in inferencer(query, topk=args.topk,
-                                      out_dir=args.out):
+                                      out_dir=scratch):
                     res['query']['index'] = len(results)
+                    if 'vis_path' in res:
+                        path = osp.join(args.out, f'{len(results):04d}_'
+                                        f'{res["query"]["name"]}.png')
+                        os.replace(res['vis_path'], path)
+                        res['vis_path'] = path
                     results.append(res)
+                if scratch:
+                    shutil.rmtree(scratch)
         except (FileNotFoundError, ValueError, ImportError) as err:
             raise ConfigError(str(err)) from err
     print_results(results)
@@ -128,9 +142,7 @@ def main(argv=None) -> list:
         with open(path, 'w', encoding='utf-8') as f:
             json.dump(results, f, indent=1)
         drawn = sum('vis_path' in r for r in results)
-        print(f'wrote {path}' + (
-            f' and {drawn} rank-list pictures' if drawn else
-            ' (no pictures: mmieee.visualization is not installed)'))
+        print(f'wrote {path} and {drawn} rank-list pictures')
     return results
 
 

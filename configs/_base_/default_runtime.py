@@ -1,6 +1,9 @@
 # Runtime shared by every mmieee config: registry scope, hooks, logging,
 # environment, visualiser, seeding.
 default_scope = 'mmieee'
+# mmengine's Runner with the start-up report (environment, resolved config,
+# hook order) in the log file only (mmieee/engine/runner/reid_runner.py).
+runner_type = 'ReIDRunner'
 
 default_hooks = dict(
     # Iteration timing; the LogProcessor turns it into the ETA of each line.

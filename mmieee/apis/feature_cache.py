@@ -10,17 +10,17 @@ Key = sha256 of a JSON record of:
   written to the same path with the same size, or restored with its old
   mtime (``cp -p``, ``rsync -t``, unpacking an archive): a miss, where the
   stat triple would hand back stale features. It costs one extra read of
-  the file (measured 1.0 s for the 275 MB demo training checkpoint); the
-  hash is kept per process for an unchanged path, size and mtime, so it is
-  computed once per process;
+  the file (docs/inference.md gives the time); the hash is kept per process
+  for an unchanged path, size and mtime, so it is computed once per process;
 * the **gallery contents**: every sample's image paths with each file's size
   and modification time (ns), and the ids. Images are stat-ed, not hashed:
   a gallery may hold millions of files, and hashing them would read the
   whole gallery on every call, a good part of what extraction costs;
 * the model and test-pipeline configs (input size, blanked modalities, ...).
 
-Files are ``<cache_dir>/<key>.npz`` written with ``allow_pickle=False`` and
-read the same way, so a cache file cannot run code; the key record is
+Files are ``<cache_dir>/<key>.npz`` feature files
+(:meth:`mmieee.evaluation.FeatureSet.save`, read with
+``allow_pickle=False``, so a cache file cannot run code); the key record is
 stored inside and compared on load.
 """
 import hashlib
@@ -31,11 +31,11 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from mmieee.evaluation import FeatureSet
+from mmieee.evaluation.feature_set import ID_KEYS
+
 #: Default cache folder.
 DEFAULT_CACHE_DIR = osp.join('~', '.cache', 'mmieee', 'galleries')
-
-#: Arrays a cached feature set may hold besides ``feats``.
-ID_KEYS = ('pids', 'camids', 'sceneids')
 
 _SHA_MEMO: Dict[tuple, str] = {}
 
@@ -85,44 +85,20 @@ def cache_path(cache_dir: str, key: dict) -> str:
     return osp.join(osp.expanduser(cache_dir), f'{name}.npz')
 
 
-def save_features(path: str, key: dict, feats: np.ndarray,
-                  img_paths: Sequence[Sequence[str]],
-                  ids: Dict[str, Optional[np.ndarray]]) -> None:
-    """Write a feature set (atomically: temporary file, then rename)."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    arrays = dict(
-        feats=np.asarray(feats, dtype=np.float32),
-        img_paths=np.asarray([list(p) for p in img_paths], dtype=np.str_),
-        key=np.asarray(json.dumps(key, sort_keys=True)))
-    for name in ID_KEYS:
-        if ids.get(name) is not None:
-            arrays[name] = np.asarray(ids[name], dtype=np.int64)
-    tmp = f'{path}.{os.getpid()}.tmp.npz'
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+def save_features(path: str, key: dict, features: FeatureSet) -> None:
+    """Write a feature set with its key (atomically)."""
+    features.save(path, meta=dict(key=key))
 
 
-def load_features(path: str, key: Optional[dict] = None) -> Optional[dict]:
-    """Read a feature set written by :func:`save_features`.
-
-    Args:
-        path (str): The ``.npz`` file.
-        key (dict, optional): When given, a file whose stored key differs
-            is treated as absent.
-
-    Returns:
-        dict | None: ``feats``, ``img_paths`` (list of lists) and the ids
-        present; None when the file is absent or has another key.
-    """
+def load_features(path: str, key: dict) -> Optional[FeatureSet]:
+    """The feature set cached at ``path``; None when the file is absent or
+    holds another key."""
     if not osp.isfile(path):
         return None
-    with np.load(path, allow_pickle=False) as data:
-        if key is not None and str(data['key']) != json.dumps(
-                key, sort_keys=True):
-            return None
-        out = dict(feats=data['feats'],
-                   img_paths=data['img_paths'].tolist())
-        for name in ID_KEYS:
-            if name in data.files:
-                out[name] = data[name]
-    return out
+    try:
+        features, meta = FeatureSet.load_with_meta(path)
+    except ValueError:  # not a feature file of this version: a miss
+        return None
+    if meta.get('key') != json.loads(json.dumps(key, sort_keys=True)):
+        return None
+    return features

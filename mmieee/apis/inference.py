@@ -6,7 +6,7 @@ For users' own scripts::
     from mmieee.apis import init_model, extract_features
     model = init_model('configs/ieee_rgbnt201.py', 'epoch_61.pth', 'cuda')
     gallery = extract_features(model, [('rgb.jpg', 'ni.jpg', 'ti.jpg'), ...])
-    gallery['feats']  # (N, 2304) float32
+    gallery.feats  # (N, 2304) float32 (a mmieee.evaluation.FeatureSet)
 
 or, on a dataset's test split, ``extract_features(model, dataloader)`` with a
 dataloader built by :meth:`mmengine.runner.Runner.build_dataloader`.
@@ -14,7 +14,7 @@ dataloader built by :meth:`mmengine.runner.Runner.build_dataloader`.
 import copy
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Sequence, Union
+from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -23,7 +23,7 @@ from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
-from mmieee.evaluation.metrics import collect_features
+from mmieee.evaluation import FeatureSet
 from mmieee.registry import MODELS
 from mmieee.utils import load_model_weights
 
@@ -115,7 +115,7 @@ def _num_samples(data: object) -> int:
 def extract_features(model: torch.nn.Module,
                      data: Union[Iterable[dict], Sequence[ImageTriplet]],
                      batch_size: int = 32,
-                     progress: Optional[bool] = None) -> Dict[str, object]:
+                     progress: Optional[bool] = None) -> FeatureSet:
     """Compute the Re-ID features of a dataloader or of image triplets.
 
     Args:
@@ -132,8 +132,8 @@ def extract_features(model: torch.nn.Module,
             stderr is a terminal, so logs and pipes stay clean.
 
     Returns:
-        dict: ``feats`` (N, D) float32 and, for dataloaders, the ids and
-        flags (see :mod:`mmieee.evaluation.metrics.dump_reid_features`).
+        FeatureSet: ``feats`` (N, D) float32 and, for dataloaders, the ids,
+        flags, dataset indices and image paths of the samples.
     """
     total = _num_samples(data)
     if isinstance(data, (list, tuple)):
@@ -158,4 +158,4 @@ def extract_features(model: torch.nn.Module,
     model.train(was_training)
     if bar is not None:
         sys.stderr.write('\n')
-    return collect_features(samples)
+    return FeatureSet.from_samples(samples)

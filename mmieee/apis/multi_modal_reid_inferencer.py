@@ -13,14 +13,13 @@
                          topk=5, out_dir='vis/')
     results[0]['matches'][0]  # rank 1: distance, pid, camid, img_paths
 
-Ranking is the metric's (distance, normalisation, re-ranking and exclusion
-settings are read from the config's ``ReIDMetric``), see
+Ranking is the metric's (:meth:`mmieee.evaluation.RankingProtocol.rank`
+with the settings of the config's ``ReIDMetric``), see
 :mod:`.gallery_search`; a query whose ids are known (file names that follow a
 dataset's rule) against a gallery with ids gets the protocol's exclusion of
 same-id same-camera (MSVR310: same-scene) items, so rank 1 here is rank 1 in
 the metric. Gallery features are cached (:mod:`.feature_cache`).
 """
-import inspect
 import os
 import os.path as osp
 import sys
@@ -35,37 +34,17 @@ from mmengine.dataset import default_collate
 from mmengine.infer import BaseInferencer
 from rich.progress import track
 
-from mmieee.evaluation.metrics import ReIDMetric, collect_features
+from mmieee.evaluation import FeatureSet, RankingProtocol
+from mmieee.visualization import (draw_ranked_query, pick_visualizer,
+                                  rank_list_title)
 
 from .feature_cache import DEFAULT_CACHE_DIR
-from .gallery import FeatureSet, build_feature_set, is_dataset_config
+from .gallery import build_feature_set, is_dataset_source, samples_feature_set
 from .gallery_search import build_search
 from .inference import init_model
 from .model_index import resolve_model
-from .sample_inputs import Sample, modality_dirs, parse_samples
+from .sample_inputs import Sample, parse_samples
 from .sample_pipeline import SamplePipeline
-
-#: ``ReIDMetric`` arguments the ranking takes over from the config.
-RANKING_KEYS = ('metric', 'normalize_feature', 'exclude', 'rerank', 'k1',
-                'k2', 'lambda_value')
-#: ``exclude`` mode → the id array holding the exclusion groups.
-GROUP_KEYS = {'camera': 'camids', 'scene': 'sceneids', 'none': None}
-
-
-def ranking_options(cfg: Config) -> dict:
-    """The ``ReIDMetric`` settings of ``cfg.test_evaluator`` (else
-    ``val_evaluator``), with ReIDMetric's own defaults for the rest."""
-    defaults = inspect.signature(ReIDMetric.__init__).parameters
-    options = {k: defaults[k].default for k in RANKING_KEYS}
-    evaluator = cfg.get('test_evaluator') or cfg.get('val_evaluator') or []
-    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [
-        evaluator
-    ]
-    for metric in metrics:
-        if metric.get('type') in ('ReIDMetric', 'mmieee.ReIDMetric'):
-            options.update({k: metric[k] for k in RANKING_KEYS if k in metric})
-            break
-    return options
 
 
 def load_rgb_images(paths: Sequence[str], num_modalities: int
@@ -143,14 +122,10 @@ class MultiModalReIDInferencer(BaseInferencer):
         self.modalities = tuple(self.model.modalities)
         self.batch_size = int(batch_size)
         self.cache_dir = cache_dir
-        options = ranking_options(self.model.cfg)
-        self.exclude = options.pop('exclude') if exclude is None else exclude
-        options.pop('exclude', None)
-        if self.exclude not in GROUP_KEYS:
-            raise ValueError(f'exclude must be one of {tuple(GROUP_KEYS)}, '
-                             f'got {self.exclude!r}')
-        options['normalize'] = options.pop('normalize_feature')
-        self.search = build_search(backend, **options)
+        self.protocol = RankingProtocol.from_config(self.model.cfg)
+        if exclude is not None:
+            self.protocol = self.protocol.replace(exclude=exclude)
+        self.search = build_search(self.protocol, backend)
         self.gallery: Optional[FeatureSet] = None
         if gallery is not None:
             self.set_gallery(gallery)
@@ -171,16 +146,7 @@ class MultiModalReIDInferencer(BaseInferencer):
         return default_collate
 
     def _init_visualizer(self, cfg: Config):
-        """``mmieee.visualization.ReIDVisualizer`` when it is installed,
-        else None (results are then data only)."""
-        try:
-            from mmieee.visualization import ReIDVisualizer
-        except ImportError:
-            return None
-        if hasattr(ReIDVisualizer, 'get_instance'):  # mmengine Visualizer
-            return ReIDVisualizer.get_instance(
-                f'mmieee_retrieval_{id(self)}')
-        return ReIDVisualizer()
+        return pick_visualizer('mmieee_retrieval')[0]
 
     def preprocess(self, inputs: List[Sample], batch_size: int = 1):
         """Packed, collated batches of query samples."""
@@ -205,25 +171,22 @@ class MultiModalReIDInferencer(BaseInferencer):
             self.model, gallery, checkpoint=self.weights,
             cache_dir=self.cache_dir, batch_size=self.batch_size,
             progress=self.show_progress, role='gallery')
-        group_key = GROUP_KEYS[self.exclude]
-        self.search.set_gallery(
-            self.gallery.feats, self.gallery.pids,
-            None if group_key is None else getattr(self.gallery, group_key))
+        self.search.set_gallery(self.gallery)
         return self.gallery
 
     def _queries(self, inputs, batch_size: int):
         """``(features (Q, D), samples)``; samples carry the ids/paths."""
-        if is_dataset_config(inputs) or (
-                isinstance(inputs, (str, Path)) and osp.isdir(str(inputs))
-                and modality_dirs(str(inputs), self.modalities) is None):
+        if isinstance(inputs, Path):
+            inputs = str(inputs)
+        if is_dataset_source(inputs, self.modalities):
             fs = build_feature_set(
-                self.model, str(inputs) if isinstance(inputs, Path) else
-                inputs, batch_size=batch_size, progress=self.show_progress,
-                role='query')
+                self.model, inputs, batch_size=batch_size,
+                progress=self.show_progress, role='query')
             samples = []
             for i, paths in enumerate(fs.img_paths):
-                ids = {k[:-1]: int(v[i]) for k, v in fs.ids().items()
-                       if v is not None}
+                ids = {key[:-1]: int(getattr(fs, key)[i])
+                       for key in ('pids', 'camids', 'sceneids')
+                       if getattr(fs, key) is not None}
                 samples.append(Sample(images=list(paths),
                                       name=Path(paths[0]).stem, **ids))
             return fs.feats, samples
@@ -235,16 +198,16 @@ class MultiModalReIDInferencer(BaseInferencer):
         preds = []
         for data in batches:
             preds.extend(self.forward(data))
-        return collect_features(preds)['feats'], samples
+        return FeatureSet.from_samples(preds).feats, samples
 
     def _rank(self, q_feats: np.ndarray, samples: List[Sample],
               topk: int) -> Dict[str, np.ndarray]:
         """Top-k of every query; the protocol's exclusion for the queries
         whose pid and group are known (when the gallery's are)."""
-        group = {'camera': 'camid', 'scene': 'sceneid'}.get(self.exclude)
+        group = self.protocol.group_key
         known = np.array([
             group is not None and s.pid is not None
-            and getattr(s, group) is not None for s in samples
+            and getattr(s, group[:-1]) is not None for s in samples
         ], dtype=bool)
         num = len(samples)
         out = dict(indices=np.full((num, topk), -1, dtype=np.int64),
@@ -254,13 +217,11 @@ class MultiModalReIDInferencer(BaseInferencer):
                                (np.flatnonzero(~known), False)):
             if len(rows) == 0:
                 continue
-            kwargs = {}
-            if with_ids:
-                kwargs = dict(
-                    q_pids=np.array([samples[i].pid for i in rows]),
-                    q_groups=np.array(
-                        [getattr(samples[i], group) for i in rows]))
-            part = self.search.search(q_feats[rows], topk, **kwargs)
+            queries = samples_feature_set(
+                [samples[i] for i in rows], q_feats[rows], 'the queries')
+            if not with_ids:
+                queries.pids = queries.camids = queries.sceneids = None
+            part = self.search.search(queries, topk)
             for key in out:
                 out[key][rows] = part[key]
         return out
@@ -284,7 +245,7 @@ class MultiModalReIDInferencer(BaseInferencer):
             topk (int): Gallery items per query. Defaults to 10.
             batch_size (int, optional): Defaults to the inferencer's.
             out_dir (str, optional): Where :meth:`visualize` writes one
-                rank-list picture per query (when the visualizer exists).
+                rank-list picture per query; None draws nothing.
             return_datasamples (bool): Unused (kept for the interface);
                 results are plain dicts.
 
@@ -307,16 +268,21 @@ class MultiModalReIDInferencer(BaseInferencer):
                 'another model')
         ranked = self._rank(q_feats, samples, topk)
         results = self._results(samples, ranked)
-        visualization = self.visualize(samples, results, out_dir=out_dir)
+        visualization = None
+        if out_dir is not None:
+            visualization = self.visualize(samples, results, out_dir=out_dir)
         return self.postprocess(results, visualization)
 
     def _results(self, samples: List[Sample],
                  ranked: Dict[str, np.ndarray]) -> List[dict]:
         g = self.gallery
 
-        def ids(source, i) -> dict:
-            return {k[:-1]: None if v is None else int(v[i])
-                    for k, v in source.items()}
+        def ids(i) -> dict:
+            return {
+                key[:-1]: None if getattr(g, key) is None else int(
+                    getattr(g, key)[i])
+                for key in ('pids', 'camids', 'sceneids')
+            }
 
         results = []
         for q, sample in enumerate(samples):
@@ -326,7 +292,7 @@ class MultiModalReIDInferencer(BaseInferencer):
                 if j < 0:
                     break
                 item = dict(rank=rank, gallery_index=int(j),
-                            distance=float(d), **ids(g.ids(), j))
+                            distance=float(d), **ids(j))
                 item['img_paths'] = None if g.img_paths is None else list(
                     g.img_paths[j])
                 item['same_id'] = None if (
@@ -346,9 +312,10 @@ class MultiModalReIDInferencer(BaseInferencer):
                   preds: List[dict],
                   out_dir: Optional[str] = None,
                   show: bool = False) -> Optional[List[np.ndarray]]:
-        """Draw each query's rank list with ``ReIDVisualizer.draw_rank_list``
-        (the query's M images, then each match's M images with its distance
-        and whether it is the same id).
+        """Draw each query's rank list (:func:`mmieee.visualization.
+        draw_ranked_query`, the drawing of ``vis_rank_list.py``: the query's
+        M images, then each match's M images with its distance, ids and
+        whether it is the same id).
 
         Args:
             inputs (list[Sample]): The queries.
@@ -358,15 +325,12 @@ class MultiModalReIDInferencer(BaseInferencer):
                 interface.
 
         Returns:
-            list[np.ndarray] | None: RGB canvases, or None when
-            ``mmieee.visualization`` is not available (data only).
+            list[np.ndarray]: RGB canvases.
 
         Raises:
             ValueError: A match has no image paths (a feature-file gallery
                 without ``img_paths``).
         """
-        if self.visualizer is None:
-            return None
         m = len(self.modalities)
         canvases = []
         for sample, result in zip(inputs, preds):
@@ -382,13 +346,16 @@ class MultiModalReIDInferencer(BaseInferencer):
                         f'the gallery {self.gallery.source!r} has no image '
                         'paths')
                 gallery.append(load_rgb_images(match['img_paths'], m))
-            title = f'query {sample.name}'
-            if sample.pid is not None:
-                title += f' (id {sample.pid})'
-            canvas = self.visualizer.draw_rank_list(
-                query, gallery, [x['distance'] for x in result['matches']],
-                matches=[x['same_id'] for x in result['matches']],
-                modalities=self.modalities, title=title)
+            query_ids = {k: result['query'][k]
+                         for k in ('pid', 'camid', 'sceneid')}
+            canvas = draw_ranked_query(
+                self.visualizer, query, gallery, query_ids,
+                [{k: x[k] for k in ('pid', 'camid', 'sceneid')}
+                 for x in result['matches']],
+                [x['distance'] for x in result['matches']],
+                [x['same_id'] for x in result['matches']], self.modalities,
+                rank_list_title(f'query {sample.name}', query_ids, None,
+                                result['num_excluded']))
             if out_dir is not None:
                 os.makedirs(out_dir, exist_ok=True)
                 path = osp.join(

@@ -26,7 +26,7 @@ it is removed, ``dynamo=True`` (with ``onnxscript`` in the deploy extra) is
 the replacement.
 """
 import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
@@ -52,18 +52,6 @@ class FeatureGraph(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         inputs = self.model.data_preprocessor({'inputs': inputs})['inputs']
         return self.model(inputs, mode='tensor')
-
-
-def input_shape_from_config(cfg) -> Optional[Tuple[int, int]]:
-    """(H, W) of the test pipeline's ``Resize(scale=(w, h))``, if any."""
-    from .sample_pipeline import config_test_pipeline
-    for t in config_test_pipeline(cfg):
-        for inner in [t] + list(t.get('transforms', [])):
-            if inner.get('type') in ('Resize', 'mmcv.Resize') and \
-                    inner.get('scale') is not None:
-                w, h = inner['scale']
-                return int(h), int(w)
-    return None
 
 
 def export_onnx(model: nn.Module,

@@ -12,7 +12,9 @@ forms (``modalities`` = the model's, e.g. ``('RGB', 'NI', 'TI')``):
   ``<folder>/<modality folder>/<name>`` with the same ``<name>`` in every
   modality folder (``RGB``/``NI``/``TI`` as RGBNT201 and
   ``MultiModalFolderDataset``, or ``vis``/``ni``/``th`` as MSVR310): one
-  sample per name.
+  sample per name. Such a folder is read as a dataset
+  (:func:`folder_dataset_cfg`: a ``MultiModalFolderDataset`` config), so
+  the datasets' own scanner and checks apply.
 
 Checks, each an error naming the sample and the file or value: the number of
 images, a missing file, and the modality order. The order of path samples is
@@ -23,9 +25,10 @@ checked and are taken in the given order.
 
 Identities: when a file name follows the naming rule of an mmieee dataset
 (:data:`ID_RULES`, tried in that order; one rule must match every name of a
-folder), ``pid`` / ``camid`` (/ ``sceneid``) are read from it, so results
-show them and the evaluation protocol's exclusion can be applied; otherwise
-they are unknown (None).
+folder), ``pid`` / ``camid`` (/ ``sceneid``) are read from it by that
+dataset's :class:`~mmieee.datasets.DatasetLayout`, so results show them and
+the evaluation protocol's exclusion can be applied; otherwise they are
+unknown (None).
 """
 import os
 import os.path as osp
@@ -36,7 +39,6 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from mmieee.datasets import MSVR310, RGBNT201, Market1501MM
-from mmieee.datasets.base_multimodal_dataset import format_listing
 from mmieee.datasets.layout import list_image_names
 
 Image = Union[str, Path, np.ndarray]
@@ -93,14 +95,9 @@ def parse_ids(name: str) -> Optional[Tuple[type, dict]]:
         tuple | None: ``(dataset class, dict(pid, camid[, sceneid]))``.
     """
     for cls in ID_RULES:
-        match = cls.LAYOUT.regex.fullmatch(name)
-        if match is None:
-            continue
-        ids = dict(pid=int(match.group('pid')),
-                   camid=int(match.group('camid')) - cls.LAYOUT.camid_base)
-        if 'sceneid' in match.groupdict():
-            ids['sceneid'] = int(match.group('sceneid'))
-        return cls, ids
+        ids = cls.LAYOUT.parse_ids(name)
+        if ids is not None:
+            return cls, ids
     return None
 
 
@@ -204,21 +201,22 @@ def modality_dirs(folder: str,
     return {m: subdirs[m] for m in modalities}
 
 
-def scan_folder(folder: str, modalities: Sequence[str]) -> List[Sample]:
-    """The samples of a ``<folder>/<modality>/<name>`` folder.
+def folder_dataset_cfg(folder: str, modalities: Sequence[str]) -> dict:
+    """The ``MultiModalFolderDataset`` config that reads a sample folder.
 
     Args:
-        folder (str): The folder.
+        folder (str): ``<folder>/<modality folder>/<name>``.
         modalities (Sequence[str]): The model's modalities, in order.
 
     Returns:
-        list[Sample]: One per file name (sorted), with ids when one rule of
-        :data:`ID_RULES` matches every name.
+        dict: A test split whose samples are all queries and gallery items,
+        with the file-name rule of the first dataset of :data:`ID_RULES`
+        that reads every name (ids known), else ``name_pattern=None`` (ids
+        unknown).
 
     Raises:
-        ValueError: ``folder`` has no modality folders, or no image.
-        FileNotFoundError: A modality folder is missing, or a name has no
-            file in some modality folder (all missing files are counted).
+        ValueError: ``folder`` has no modality folders.
+        FileNotFoundError: A modality folder is missing (named).
     """
     dirs = modality_dirs(folder, modalities)
     if dirs is None:
@@ -226,31 +224,21 @@ def scan_folder(folder: str, modalities: Sequence[str]) -> List[Sample]:
             f'{folder!r} has no modality folders: expected '
             f'{folder}/{{{",".join(modalities)}}}/<name> with the same '
             'file name in each')
-    names = {m: list_image_names(d, folder) for m, d in dirs.items()}
-    union = sorted(set().union(*names.values()))
-    if not union:
-        raise ValueError(f'{folder!r}: its modality folders hold no image')
-    sets = {m: set(n) for m, n in names.items()}
-    missing = [
-        osp.join(dirs[m], n) for n in union for m in dirs if n not in sets[m]
-    ]
-    if missing:
-        raise FileNotFoundError(
-            f'{folder!r}: {len(missing)} file(s) missing; every sample needs '
-            f'one image per modality {tuple(modalities)} with the same file '
-            f'name. Missing: {format_listing(missing)}')
-    rule = next((cls for cls in ID_RULES
-                 if all(cls.LAYOUT.regex.fullmatch(n) for n in union)), None)
-    samples = []
-    for name in union:
-        sample = Sample(
-            images=[osp.join(dirs[m], name) for m in modalities],
-            name=osp.splitext(name)[0])
-        if rule is not None:
-            for key, value in parse_ids(name)[1].items():
-                setattr(sample, key, value)
-        samples.append(sample)
-    return samples
+    names = list_image_names(dirs[modalities[0]], folder)
+    layout = next((cls.LAYOUT for cls in ID_RULES
+                   if names and all(cls.LAYOUT.parse_ids(n) is not None
+                                    for n in names)), None)
+    return dict(
+        type='MultiModalFolderDataset',
+        data_root=folder,
+        split='test',
+        modalities=list(modalities),
+        dataset_name=osp.basename(osp.normpath(folder)) or folder,
+        modality_folders={m: osp.basename(dirs[m]) for m in modalities},
+        split_folders=dict(query='', gallery=''),
+        name_pattern=None if layout is None else layout.name_pattern,
+        camid_base=0 if layout is None else layout.camid_base,
+        junk_pids=())
 
 
 def _is_image(x: object) -> bool:
@@ -260,24 +248,25 @@ def _is_image(x: object) -> bool:
 
 def parse_samples(inputs: object, modalities: Sequence[str],
                   role: str = 'query') -> List[Sample]:
-    """Turn user input into checked samples (forms: module docstring).
+    """Turn user input into checked samples (forms: module docstring; a
+    folder is read with :func:`folder_dataset_cfg`, not here).
 
     A sequence whose items are all images (paths that are not folders, or
-    arrays) is one sample; any other sequence is a list of samples and
-    folders.
+    arrays) is one sample; any other sequence is a list of samples.
 
     Args:
-        inputs: One sample, a folder, or a sequence of those.
+        inputs: One sample or a sequence of samples.
         modalities (Sequence[str]): The model's modalities, in order.
         role (str): ``'query'`` or ``'gallery item'``, for messages.
 
     Returns:
-        list[Sample]: In input order (a folder's samples sorted by name).
+        list[Sample]: In input order.
     """
     if isinstance(inputs, (str, Path)):
         path = str(inputs)
         if osp.isdir(path):
-            return scan_folder(path, modalities)
+            raise ValueError(f'{role} {path!r} is a folder: read it as a '
+                             'dataset (folder_dataset_cfg)')
         if len(modalities) == 1:
             return [check_sample([path], modalities, 0, role)]
         if not osp.exists(path):
@@ -292,14 +281,16 @@ def parse_samples(inputs: object, modalities: Sequence[str],
         inputs = [[inputs]]
     elif not isinstance(inputs, Sequence) or not inputs:
         raise TypeError(f'{role}s must be a folder, a sample or a non-empty '
-                        f'sequence of those, got {inputs!r}')
+                        f'sequence of samples, got {inputs!r}')
     elif all(_is_image(x) for x in inputs):
         return [check_sample(inputs, modalities, 0, role)]
     samples: List[Sample] = []
     for item in inputs:
         if isinstance(item, (str, Path)) and osp.isdir(str(item)):
-            samples.extend(scan_folder(str(item), modalities))
-        elif _is_image(item):  # a lone image: one sample of one image
+            raise ValueError(
+                f'{role} {len(samples)}: {str(item)!r} is a folder; give a '
+                'folder on its own, not inside a list of samples')
+        if _is_image(item):  # a lone image: one sample of one image
             samples.append(check_sample([item], modalities, len(samples),
                                         role))
         else:

@@ -9,26 +9,12 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
+from mmieee.utils.test_settings import get_test_pipeline_cfg
+
 ImageSample = Sequence[Union[str, np.ndarray]]
 
 #: The transform that reads the files; left out for arrays.
 LOADER = 'LoadMultiModalImages'
-
-
-def config_test_pipeline(cfg: Config) -> list:
-    """The ``pipeline`` list of the config's test (else val) dataset.
-
-    Raises:
-        KeyError: The config has no test / val dataloader.
-    """
-    loader_cfg = cfg.get('test_dataloader') or cfg.get('val_dataloader')
-    if not loader_cfg:
-        raise KeyError('the model config has no test_dataloader / '
-                       'val_dataloader to take the test pipeline from')
-    dataset = loader_cfg['dataset']
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset['dataset']  # dataset wrappers
-    return copy.deepcopy(list(dataset['pipeline']))
 
 
 class SamplePipeline:
@@ -44,7 +30,7 @@ class SamplePipeline:
     """
 
     def __init__(self, cfg: Config) -> None:
-        pipeline = config_test_pipeline(cfg)
+        pipeline = get_test_pipeline_cfg(cfg)
         self.from_paths = Compose(copy.deepcopy(pipeline))
         self.from_arrays = Compose(
             [t for t in pipeline if t.get('type') != LOADER])

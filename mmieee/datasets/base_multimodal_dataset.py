@@ -96,9 +96,12 @@ class BaseMultiModalReIDDataset(BaseDataset):
                                                (str, os.PathLike)):
             raise TypeError(f'{name}: data_root must be a path (str), got '
                             f'{data_root!r}.')
+        if split == 'train' and not self.layout.has_ids:
+            raise ValueError(
+                f'{name}: name_pattern=None (file names without ids) is '
+                "only for split='test': training needs every sample's id.")
         self.split = split
         self.modalities = self._select_modalities(modalities)
-        self._name_regex = self.layout.regex
         metainfo = dict(metainfo or {})
         metainfo.update(
             dataset_name=name, modalities=self.modalities, split=split)
@@ -173,26 +176,23 @@ class BaseMultiModalReIDDataset(BaseDataset):
             path (str): The full path, for messages.
 
         Returns:
-            dict | None: ``dict(pid=..., camid=...[, sceneid=...])``, or
-            ``None`` for a junk pid (sample dropped).
+            dict | None: ``dict(pid=..., camid=...[, sceneid=...])`` (empty
+            for a layout without ids), or ``None`` for a junk pid (sample
+            dropped).
         """
-        match = self._name_regex.fullmatch(name)
-        if match is None:
+        info = self.layout.parse_ids(name)
+        if info is None:
             self._raise_bad_name([path])
-        info = dict(pid=int(match.group('pid')))
+        if not info:
+            return info
         if info['pid'] in self.layout.junk_pids:
             return None
-        cam = int(match.group('camid'))
-        camid = cam - self.layout.camid_base
-        if camid < 0:
+        if info['camid'] < 0:
             raise ValueError(
-                f'{self.name}: file {path!r} has camera {cam}, but camera '
+                f'{self.name}: file {path!r} has camera '
+                f'{info["camid"] + self.layout.camid_base}, but camera '
                 f'numbers start at {self.layout.camid_base} in this '
                 "dataset's file names.")
-        info['camid'] = camid
-        if 'sceneid' in self._name_regex.groupindex and match.group(
-                'sceneid') is not None:
-            info['sceneid'] = int(match.group('sceneid'))
         return info
 
     def _raise_bad_name(self, paths: Sequence[str]) -> None:
@@ -209,7 +209,7 @@ class BaseMultiModalReIDDataset(BaseDataset):
         """Raise if any file name in ``folder`` breaks the naming rule."""
         bad = [
             osp.join(folder, n) for n in names
-            if self._name_regex.fullmatch(n) is None
+            if self.layout.parse_ids(n) is None
         ]
         if bad:
             self._raise_bad_name(bad)
@@ -370,18 +370,20 @@ class BaseMultiModalReIDDataset(BaseDataset):
                     info['is_gallery'] = bool(is_gallery)
             data_list.extend(infos)
 
-        pids = sorted({info['pid'] for info in data_list})
+        pids = sorted({info['pid'] for info in data_list if 'pid' in info})
         if self.split == 'train':
             pid2label = {pid: label for label, pid in enumerate(pids)}
             for info in data_list:
                 info['gt_label'] = pid2label[info['pid']]
         else:
             for info in data_list:
-                info['gt_label'] = info['pid']
+                if 'pid' in info:
+                    info['gt_label'] = info['pid']
         self._metainfo.update(
             classes=tuple(str(pid) for pid in pids),
             num_ids=len(pids),
-            num_cameras=len({info['camid'] for info in data_list}))
+            num_cameras=len({info['camid'] for info in data_list
+                             if 'camid' in info}))
         return data_list
 
     def get_data_info(self, idx: int) -> dict:

@@ -43,9 +43,11 @@ class DatasetLayout:
             ``'query'`` and ``'gallery'``, relative to ``data_root``. When
             query and gallery name the same folder, every test sample is both
             (RGBNT201's protocol).
-        name_pattern (str): Regex matched against the whole file name
-            (``re.fullmatch``, case-insensitive) with named groups ``pid``
-            and ``camid`` and optionally ``sceneid``.
+        name_pattern (str, optional): Regex matched against the whole file
+            name (``re.fullmatch``, case-insensitive) with named groups
+            ``pid`` and ``camid`` and optionally ``sceneid``. None: the
+            names carry no ids (any image name; test splits only, e.g. a
+            gallery folder searched with the inferencer).
         name_format (str, optional): ``str.format`` template of a file name
             without extension, with fields ``pid``, ``camera`` (the camera
             number as written in names), ``index``, ``scene``, ``frame``.
@@ -72,7 +74,7 @@ class DatasetLayout:
     split_folders: Mapping[str, str] = dataclasses.field(
         default_factory=lambda: dict(
             train='train', query='query', gallery='gallery'))
-    name_pattern: str = r'(?P<pid>-?\d+)_c(?P<camid>\d+).*'
+    name_pattern: Optional[str] = r'(?P<pid>-?\d+)_c(?P<camid>\d+).*'
     name_format: Optional[str] = None
     camid_base: int = 0
     junk_pids: Sequence[int] = (-1, )
@@ -103,7 +105,7 @@ class DatasetLayout:
         set_(self, 'split_folders', splits)
         set_(self, 'junk_pids', tuple(int(p) for p in self.junk_pids))
         set_(self, 'camid_base', int(self.camid_base))
-        for group in ('pid', 'camid'):
+        for group in ('pid', 'camid') if self.has_ids else ():
             if group not in self.regex.groupindex:
                 raise ValueError(
                     f'{name}: the file-name pattern '
@@ -112,7 +114,7 @@ class DatasetLayout:
         if self.tile_width is not None and int(self.tile_width) <= 0:
             raise ValueError(f'{name}: tile_width must be positive, '
                              f'got {self.tile_width!r}.')
-        if self.name_format is not None:
+        if self.name_format is not None and self.has_ids:
             example = self.example_name()
             if self.regex.fullmatch(example) is None:
                 raise ValueError(
@@ -126,9 +128,37 @@ class DatasetLayout:
         return tuple(self.modality_folders)
 
     @property
-    def regex(self) -> 're.Pattern':
-        """The compiled, case-insensitive file-name rule."""
-        return re.compile(self.name_pattern, re.IGNORECASE)
+    def has_ids(self) -> bool:
+        """Whether file names carry ids (``name_pattern`` is not None)."""
+        return self.name_pattern is not None
+
+    @property
+    def regex(self) -> Optional['re.Pattern']:
+        """The compiled, case-insensitive file-name rule (None: no ids)."""
+        return None if self.name_pattern is None else re.compile(
+            self.name_pattern, re.IGNORECASE)
+
+    def parse_ids(self, name: str) -> Optional[dict]:
+        """The ids a file name carries by this layout's rule.
+
+        Args:
+            name (str): A file name (no folder).
+
+        Returns:
+            dict | None: ``dict(pid, camid[, sceneid])`` with ``camid``
+            0-based (``camid_base`` subtracted), ``{}`` for a layout without
+            ids, None when the name breaks the rule.
+        """
+        if not self.has_ids:
+            return {}
+        match = self.regex.fullmatch(name)
+        if match is None:
+            return None
+        ids = dict(pid=int(match.group('pid')),
+                   camid=int(match.group('camid')) - self.camid_base)
+        if match.groupdict().get('sceneid') is not None:
+            ids['sceneid'] = int(match.group('sceneid'))
+        return ids
 
     def split_parts(self, split: str) -> List[SplitFolder]:
         """The folders of ``'train'`` or ``'test'`` with their flags."""
@@ -167,6 +197,8 @@ class DatasetLayout:
         pattern accepts; ``.jpg`` if none)."""
         names = [self.file_name(camid=0, ext=ext.lstrip('.'),
                                 **_EXAMPLE_FIELDS) for ext in IMG_EXTENSIONS]
+        if not self.has_ids:
+            return names[0]
         return next((n for n in names if self.regex.fullmatch(n)), names[0])
 
     def describe(self) -> str:
@@ -185,7 +217,8 @@ class DatasetLayout:
         else:
             where = (f'<data_root>/{{{splits}}}/{{{mods}}}/<name>  '
                      '(same file name in every modality folder)')
-        rule = f"names match r'{self.name_pattern}'"
+        rule = (f"names match r'{self.name_pattern}'" if self.has_ids else
+                'any image name (no ids)')
         if self.name_format is not None:
             rule += f', e.g. {self.example_name()}'
         return f'  {where}; {rule}'

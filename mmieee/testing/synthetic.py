@@ -306,9 +306,8 @@ def generate_synthetic_dataset(out_dir: str,
     extremes = [(max_pid, num_cameras - 1)] + [(-1, 0)] * bool(num_junk)
     for pid, cam in extremes:
         name = spec.file_name(pid, cam, 0, ext)
-        match = spec.regex.fullmatch(name)
-        if match is None or (int(match.group('pid')), int(
-                match.group('camid'))) != (pid, cam + spec.camid_base):
+        ids = spec.parse_ids(name)
+        if ids is None or (ids['pid'], ids['camid']) != (pid, cam):
             raise ValueError(
                 f'{spec.dataset_name} file names cannot hold pid {pid} and '
                 f'camera {cam + spec.camid_base} ({name!r}); use fewer ids '

@@ -8,17 +8,21 @@ the (CPU-capable) distributed set-up and ``register_all_modules``.
 """
 import warnings
 
-from .cfg_options import ConfigError, merge_cfg_options
+from .cfg_options import merge_cfg_options
 from .config_check import check_config
-from .data_check import (DatasetNotFoundError, check_data_roots,
-                         iter_dataset_cfgs)
+from .data_check import check_data_roots, iter_dataset_cfgs
 from .distributed import init_cpu_process_group, setup_distributed
-from .load_weights import CheckpointMismatchError, load_model_weights
-from .safe_checkpoint import (CheckpointDownloadError, NotACheckpointError,
-                              UnsafeCheckpointError, load_from_local,
-                              patch_mmengine_checkpoint_loader)
+from .errors import (USER_ERRORS, CheckpointDownloadError,
+                     CheckpointMismatchError, ConfigError,
+                     DatasetNotFoundError, NotACheckpointError,
+                     UnsafeCheckpointError)
+from .load_weights import load_model_weights
+from .safe_checkpoint import load_from_local, patch_mmengine_checkpoint_loader
 from .setup_env import register_all_modules
 from .speed_options import AMP_DTYPES, apply_speed_options, check_speed_options
+from .test_settings import (get_reid_metric_cfg, get_test_dataloader_cfg,
+                            get_test_dataset_cfg, get_test_input_size,
+                            get_test_pipeline_cfg)
 from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
                          load_tool_config)
 from .torchvision_compat import patch_torchvision_import
@@ -43,5 +47,7 @@ __all__ = [
     'exit_on_user_error', 'load_tool_config', 'CheckpointDownloadError',
     'NotACheckpointError', 'UnsafeCheckpointError', 'CheckpointMismatchError',
     'load_model_weights', 'build_test_runner', 'check_config', 'AMP_DTYPES',
-    'apply_speed_options', 'check_speed_options'
+    'apply_speed_options', 'check_speed_options', 'USER_ERRORS',
+    'get_reid_metric_cfg', 'get_test_dataloader_cfg', 'get_test_dataset_cfg',
+    'get_test_input_size', 'get_test_pipeline_cfg'
 ]

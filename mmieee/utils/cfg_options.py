@@ -26,11 +26,7 @@ from typing import Dict, Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-
-class ConfigError(ValueError):
-    """A config or command-line option that the tools refuse (the message
-    names the key and the value)."""
-
+from .errors import ConfigError
 
 #: Top-level keys read by ``Runner.from_cfg`` / the Runner besides the
 #: arguments of ``Runner.__init__``.

@@ -11,8 +11,8 @@ every tool, after the command-line options are merged.
 """
 from mmengine.config import Config
 
-from .cfg_options import ConfigError
 from .data_check import DATALOADER_KEYS, iter_dataset_cfgs
+from .errors import ConfigError
 
 #: Samplers that build P x K batches and so must know the batch size.
 PK_SAMPLERS = ('IdentityBalancedSampler', )

@@ -19,6 +19,8 @@ from mmengine.config import Config
 
 from mmieee.registry import DATASETS
 
+from .errors import DatasetNotFoundError
+
 #: Shown in every "dataset not found" message.
 SYNTHETIC_HINT = (
     'To try mmieee without downloading anything, generate the synthetic '
@@ -27,10 +29,6 @@ SYNTHETIC_HINT = (
     '  python tools/train.py configs/ieee/ieee_r18_1xb16-8e_synthetic-demo.py')
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A config's dataset folder (``data_root``) does not exist."""
 
 
 def iter_dataset_cfgs(cfg: Config,

@@ -27,14 +27,10 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
-from .cfg_options import ConfigError
+from .errors import CheckpointMismatchError
 
 #: Keys named per kind in a mismatch message before the count takes over.
 MAX_LISTED_KEYS = 5
-
-
-class CheckpointMismatchError(ConfigError):
-    """A checkpoint does not fit the model it is loaded into."""
 
 
 def checkpoint_modalities(checkpoint: dict) -> Optional[Tuple[str, ...]]:

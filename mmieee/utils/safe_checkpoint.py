@@ -52,6 +52,9 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from .errors import (CheckpointDownloadError, NotACheckpointError,
+                     UnsafeCheckpointError)
+
 TRUST_ENV = 'MMIEEE_TRUST_CHECKPOINTS'
 
 #: The statistics methods mmengine's HistoryBuffer pickles by name.
@@ -63,18 +66,6 @@ _ZIP_MAGIC = b'PK\x03\x04'
 _PICKLE_MAGIC = b'\x80\x02'
 
 _README = 'docs/checkpoints.md'
-
-
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """The file needs an object outside what mmieee's loader allows."""
-
-
-class NotACheckpointError(ValueError):
-    """The file is not a PyTorch checkpoint."""
-
-
-class CheckpointDownloadError(OSError):
-    """A remote checkpoint could not be downloaded."""
 
 
 def _trusted() -> bool:

@@ -28,7 +28,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 
-from .cfg_options import ConfigError
+from .errors import ConfigError
 
 #: ``--amp`` choices → ``AmpOptimWrapper(dtype=...)``.
 AMP_DTYPES = {'fp16': 'float16', 'bf16': 'bfloat16'}

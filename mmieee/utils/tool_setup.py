@@ -19,16 +19,16 @@ from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .cfg_options import ConfigError, merge_cfg_options
+from mmieee.registry import RUNNERS
+
+from .cfg_options import merge_cfg_options
 from .config_check import check_config
-from .data_check import DATALOADER_KEYS, DatasetNotFoundError, check_data_roots
+from .data_check import DATALOADER_KEYS, check_data_roots
 from .distributed import setup_distributed
+from .errors import USER_ERRORS, ConfigError
 from .load_weights import load_model_weights
-from .safe_checkpoint import (CheckpointDownloadError, NotACheckpointError,
-                              UnsafeCheckpointError)
 
 
 def load_tool_config(config: str,
@@ -77,15 +77,16 @@ def build_runner(cfg: Config) -> Runner:
         cfg (Config): From :func:`load_tool_config`.
 
     Returns:
-        Runner: ``RUNNERS.build(cfg)`` when the config names a
-        ``runner_type``, else :class:`~mmieee.engine.ReIDRunner` (mmengine's
-        Runner, with the start-up report in the log file only).
+        Runner: The config's ``runner_type`` built from mmieee's registry
+        (``'ReIDRunner'`` in ``configs/_base_/default_runtime.py``: mmengine's
+        Runner with the start-up report in the log file only), or
+        mmengine's Runner for a config that names none (as
+        ``mmpretrain/tools/train.py``).
     """
     setup_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    from mmieee.engine import ReIDRunner
-    return ReIDRunner.from_cfg(cfg)
+    return Runner.from_cfg(cfg)
 
 
 def build_test_runner(cfg: Config, checkpoint: str,
@@ -119,15 +120,12 @@ def build_test_runner(cfg: Config, checkpoint: str,
 def exit_on_user_error() -> Iterator[None]:
     """End the process with ``Error: <message>`` (status 2) on a user error.
 
-    Caught: :class:`ConfigError` (which includes a checkpoint that does not
-    fit the model), :class:`DatasetNotFoundError` and the checkpoint
-    loader's refusals (unsafe content, not a checkpoint, failed download).
+    Caught: the user errors of :mod:`.errors` (``USER_ERRORS``).
     Everything else is a bug or comes from a library and keeps its
     traceback.
     """
     try:
         yield
-    except (ConfigError, DatasetNotFoundError, UnsafeCheckpointError,
-            NotACheckpointError, CheckpointDownloadError) as err:
+    except USER_ERRORS as err:
         print(f'Error: {err}', file=sys.stderr)
         sys.exit(2)

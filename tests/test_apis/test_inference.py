@@ -66,22 +66,23 @@ def test_dataloader_and_triplets_give_the_same_features(setup):
     loader = Runner.build_dataloader(cfg.test_dataloader)
     from_loader = extract_features(model, loader)
     n = 2 * 2  # test ids x cameras
-    assert from_loader['feats'].shape == (n, 3 * 4 * 8)
-    assert from_loader['pids'].shape == (n, )
-    assert from_loader['is_query'].all()
+    assert from_loader.feats.shape == (n, 3 * 4 * 8)
+    assert from_loader.pids.shape == (n, )
+    assert from_loader.is_query.all()
 
-    paths = from_loader['img_paths']
+    paths = from_loader.img_paths
     from_paths = extract_features(model, paths, batch_size=2)
-    np.testing.assert_allclose(from_paths['feats'], from_loader['feats'],
+    np.testing.assert_allclose(from_paths.feats, from_loader.feats,
                                rtol=1e-5, atol=1e-6)
     # bare images have no ids; their paths are kept
-    assert set(from_paths) == {'feats', 'img_paths'}
-    assert from_paths['img_paths'] == paths
+    assert from_paths.pids is None and from_paths.camids is None
+    assert from_paths.is_query is None
+    assert from_paths.img_paths == paths
 
     arrays = [[cv2.imread(p)[..., ::-1].copy() for p in triplet]
               for triplet in paths]
     from_arrays = extract_features(model, arrays)
-    np.testing.assert_allclose(from_arrays['feats'], from_loader['feats'],
+    np.testing.assert_allclose(from_arrays.feats, from_loader.feats,
                                rtol=1e-5, atol=1e-6)
 
 
@@ -105,7 +106,7 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(setup, capsys,
     extract_features(model, loader, progress=True)
     err = capsys.readouterr().err
     assert '4/4' in err and 'task/s' in err
-    paths = extract_features(model, loader)['img_paths']
+    paths = extract_features(model, loader).img_paths
     monkeypatch.setattr('sys.stderr.isatty', lambda: True, raising=False)
     extract_features(model, paths, batch_size=3)
     assert '4/4' in capsys.readouterr().err

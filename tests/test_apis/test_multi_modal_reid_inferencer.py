@@ -2,8 +2,6 @@
 """MultiModalReIDInferencer: ranking against a brute-force reference and the
 metric, the gallery cache, the gallery sources, the visualizer call."""
 import os
-import sys
-import types
 from pathlib import Path
 
 import cv2
@@ -39,7 +37,7 @@ def reference(tiny_files):
     test = Path(tiny_files['root']) / 'test'
     names = sorted(os.listdir(test / 'RGB'))
     paths = [[str(test / m / n) for m in MODS] for n in names]
-    feats = extract_features(model, paths)['feats'].astype(np.float64)
+    feats = extract_features(model, paths).feats.astype(np.float64)
     ids = np.array([[int(n[:6]), int(n[10]) - 1] for n in names])
     return dict(paths=paths, feats=feats, pids=ids[:, 0], camids=ids[:, 1],
                 test=str(test))
@@ -114,7 +112,7 @@ def test_gallery_cache_is_reused_and_invalidated(tiny_files, reference,
     first = MultiModalReIDInferencer(tiny_files['config'], ckpt,
                                      gallery=reference['test'],
                                      cache_dir=cache)
-    assert len(count_extractions) == 1 and not first.gallery.from_cache
+    assert len(count_extractions) == 1
     assert len(os.listdir(cache)) == 1
     # same checkpoint content under another name, same gallery: no extraction
     copy = tmp_path / 'renamed.pth'
@@ -122,7 +120,7 @@ def test_gallery_cache_is_reused_and_invalidated(tiny_files, reference,
     second = MultiModalReIDInferencer(tiny_files['config'], str(copy),
                                       gallery=reference['test'],
                                       cache_dir=cache)
-    assert len(count_extractions) == 1 and second.gallery.from_cache
+    assert len(count_extractions) == 1
     np.testing.assert_array_equal(second.gallery.feats, first.gallery.feats)
     np.testing.assert_array_equal(second.gallery.pids, reference['pids'])
     # other weights written to the same path: extracted again
@@ -130,7 +128,7 @@ def test_gallery_cache_is_reused_and_invalidated(tiny_files, reference,
     third = MultiModalReIDInferencer(tiny_files['config'], str(copy),
                                      gallery=reference['test'],
                                      cache_dir=cache)
-    assert len(count_extractions) == 2 and not third.gallery.from_cache
+    assert len(count_extractions) == 2
     assert not np.allclose(third.gallery.feats, first.gallery.feats)
     # a gallery image rewritten: extracted again
     os.utime(reference['paths'][0][0], ns=(1, 1))
@@ -204,38 +202,36 @@ def test_errors_name_the_query(tiny_files, reference):
         inf(triplet[::-1])
 
 
-def test_data_only_without_visualizer(tiny_files, reference, tmp_path,
-                                      monkeypatch):
-    monkeypatch.setitem(sys.modules, 'mmieee.visualization', None)
+def test_nothing_is_drawn_without_out_dir(tiny_files, reference,
+                                          monkeypatch):
     inf = MultiModalReIDInferencer(tiny_files['config'],
                                    tiny_files['checkpoint'],
                                    gallery=reference['test'], cache_dir=None)
-    assert inf.visualizer is None
-    res = inf(reference['paths'][0], topk=2, out_dir=str(tmp_path / 'vis'))
+    monkeypatch.setattr(inf, 'visualize', None)  # would fail if called
+    res = inf(reference['paths'][0], topk=2)
     assert 'vis_path' not in res[0] and len(res[0]['matches']) == 2
-    assert not (tmp_path / 'vis').exists()
 
 
-def test_visualize_calls_draw_rank_list(tiny_files, reference, tmp_path,
-                                        monkeypatch):
+def test_visualize_calls_draw_rank_list(tiny_files, reference, tmp_path):
     calls = []
 
     class StubVisualizer:
         def draw_rank_list(self, query_images, gallery_images, distances,
                            matches=None, modalities=('RGB', 'NI', 'TI'),
-                           title=''):
+                           title='', query_caption='',
+                           gallery_captions=None):
             calls.append(dict(query_images=query_images,
                               gallery_images=gallery_images,
                               distances=distances, matches=matches,
-                              modalities=modalities, title=title))
+                              modalities=modalities, title=title,
+                              query_caption=query_caption,
+                              gallery_captions=gallery_captions))
             return np.full((10, 20, 3), (255, 0, 0), np.uint8)  # red
 
-    module = types.ModuleType('mmieee.visualization')
-    module.ReIDVisualizer = StubVisualizer
-    monkeypatch.setitem(sys.modules, 'mmieee.visualization', module)
     inf = MultiModalReIDInferencer(tiny_files['config'],
                                    tiny_files['checkpoint'],
                                    gallery=reference['test'], cache_dir=None)
+    inf.visualizer = StubVisualizer()
     res = inf(reference['paths'][2], topk=3, out_dir=str(tmp_path))[0]
     (call, ) = calls
     assert call['modalities'] == MODS
@@ -251,7 +247,14 @@ def test_visualize_calls_draw_rank_list(tiny_files, reference, tmp_path,
     assert call['distances'] == [m['distance'] for m in res['matches']]
     assert call['matches'] == [m['same_id'] for m in res['matches']]
     assert all(isinstance(x, bool) for x in call['matches'])
-    assert str(reference['pids'][2]) in call['title']
+    # the rank-list tool's captions: ids under every item, skipped count
+    pid, cam = reference['pids'][2], reference['camids'][2]
+    assert f'id {pid}, camid {cam}' in call['title']
+    assert call['query_caption'] == f'id {pid}, camid {cam}'
+    assert call['gallery_captions'] == [
+        f'id {m["pid"]}, camid {m["camid"]}' for m in res['matches']]
+    assert f'{res["num_excluded"]} gallery item(s) with the same id' \
+        in call['title']
     saved = cv2.imread(res['vis_path'])  # BGR on disk
     assert saved.shape == (10, 20, 3)
     assert (saved[..., 2] == 255).all() and (saved[..., :2] == 0).all()

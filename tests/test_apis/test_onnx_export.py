@@ -9,9 +9,9 @@ import torch
 from mmengine.dataset import default_collate
 
 from mmieee.apis import init_model
-from mmieee.apis.onnx_export import (compare_outputs, export_onnx,
-                                     input_shape_from_config, verify_onnx)
+from mmieee.apis.onnx_export import compare_outputs, export_onnx, verify_onnx
 from mmieee.registry import DATASETS
+from mmieee.utils import get_test_input_size
 
 pytest.importorskip('onnxruntime', reason='pip install -e .[deploy]')
 
@@ -36,7 +36,7 @@ def test_onnx_matches_pytorch(variant, tiny_files, tiny_cfg, tmp_path):
     cfg = tiny_cfg(tiny_files['root'], **VARIANTS[variant])
     torch.manual_seed(0)
     model = init_model(cfg)
-    shape = input_shape_from_config(cfg)
+    shape = get_test_input_size(cfg)
     assert shape == (64, 32)
     dynamic = variant == 'official-2'
     out = export_onnx(model, str(tmp_path / 'm.onnx'), shape,

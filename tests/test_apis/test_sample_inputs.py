@@ -1,10 +1,13 @@
 # Copyright (c) mmieee contributors.
 """Query / gallery samples given by users: the checks where they enter."""
+import os.path as osp
+
 import numpy as np
 import pytest
 
-from mmieee.apis.sample_inputs import (check_sample, parse_ids, parse_samples,
-                                       scan_folder)
+from mmieee.apis.sample_inputs import (check_sample, folder_dataset_cfg,
+                                       parse_ids, parse_samples)
+from mmieee.registry import DATASETS
 
 MODS = ('RGB', 'NI', 'TI')
 
@@ -85,21 +88,40 @@ def test_arrays_are_checked():
         parse_samples([img, img.astype(np.float32), img], MODS)
 
 
-def test_folder_scan(split):
-    samples = parse_samples(str(split), MODS)
-    assert [(s.pid, s.camid) for s in samples] == [(3, 0), (4, 1)]
-    assert samples[1].images == [
+def _folder(folder, modalities):
+    """The samples of a folder, read as the dataset it stands for."""
+    dataset = DATASETS.build(folder_dataset_cfg(str(folder), modalities))
+    return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+
+def test_folder_is_read_as_a_dataset(split):
+    infos = _folder(split, MODS)
+    assert [(i['pid'], i['camid']) for i in infos] == [(3, 0), (4, 1)]
+    assert infos[1]['img_path'] == [
         str(split / m / '000004_cam2_0_01.jpg') for m in MODS
     ]
+    assert all(i['is_query'] and i['is_gallery'] for i in infos)
     # two-modality model: its folders only, in its order
-    two = scan_folder(str(split), ('TI', 'RGB'))
-    assert two[0].images == [
+    two = _folder(split, ('TI', 'RGB'))
+    assert two[0]['img_path'] == [
         str(split / m / '000003_cam1_0_00.jpg') for m in ('TI', 'RGB')
     ]
     (split / 'TI' / '000003_cam1_0_00.jpg').unlink()
     with pytest.raises(FileNotFoundError,
                        match=r"1 file\(s\) missing.*TI/000003_cam1_0_00.jpg"):
-        scan_folder(str(split), MODS)
+        _folder(split, MODS)
+    with pytest.raises(ValueError, match='is a folder'):
+        parse_samples(str(split), MODS)
+
+
+def test_folder_without_ids(tmp_path):
+    for name in ('holiday.jpg', 'beach.png'):
+        for m in MODS:
+            _write(tmp_path / 'mine' / m / name)
+    infos = _folder(tmp_path / 'mine', MODS)
+    assert [osp.basename(i['img_path'][0]) for i in infos] == [
+        'beach.png', 'holiday.jpg']
+    assert all('pid' not in i and 'camid' not in i for i in infos)
 
 
 def test_folder_with_a_modality_folder_missing(tmp_path):
@@ -107,7 +129,7 @@ def test_folder_with_a_modality_folder_missing(tmp_path):
         _write(tmp_path / 'two' / m / '1_c1.jpg')
     with pytest.raises(FileNotFoundError, match=r"has the modality folders "
                        r"\['NI', 'RGB'\] but none for \['TI'\]"):
-        scan_folder(str(tmp_path / 'two'), MODS)
+        folder_dataset_cfg(str(tmp_path / 'two'), MODS)
 
 
 def test_ids_from_each_dataset_rule():

@@ -123,7 +123,7 @@ def test_config_builds_model_datasets_sampler_metric(name, trees):
     expected = 'scene' if cfg.val_dataloader.dataset.type == 'MSVR310' \
         else 'camera'
     for metric in out['metrics'].values():
-        assert metric.exclude == expected
+        assert metric.protocol.exclude == expected
 
 
 def test_check_config_tool_reports_each_part(trees, capsys):

@@ -59,6 +59,7 @@ def run_case(backend: str, g: int, q: int, d: int, topk: int) -> dict:
     import torch
     torch.set_num_threads(1)
     from mmieee.apis.gallery_search import build_search
+    from mmieee.evaluation import FeatureSet, RankingProtocol
     rng = np.random.default_rng(0)
     ids = rng.integers(0, max(1, g // 21), g)
     centres = rng.standard_normal((ids.max() + 1, d), dtype=np.float32)
@@ -70,11 +71,13 @@ def run_case(backend: str, g: int, q: int, d: int, topk: int) -> dict:
     cams = rng.integers(0, 6, g)
     q_rows = rng.choice(g, q, replace=False)
     q_feats = feats[q_rows].copy()
-    search = build_search(backend)
+    search = build_search(RankingProtocol(device='cpu'), backend)
+    gallery = FeatureSet(feats, pids=ids, camids=cams)
+    queries = FeatureSet(q_feats, pids=ids[q_rows], camids=cams[q_rows])
     base = _peak_mb()
     start = time.perf_counter()
-    search.set_gallery(feats, ids, cams)
-    out = search.search(q_feats, topk, ids[q_rows], cams[q_rows])
+    search.set_gallery(gallery)
+    out = search.search(queries, topk)
     seconds = time.perf_counter() - start
     assert out['indices'].shape == (q, topk)
     return dict(backend=backend, gallery=g, queries=q, dim=d,

@@ -29,12 +29,11 @@ import torch
 from mmengine.config import DictAction
 from mmengine.dataset import default_collate
 
-from mmieee.apis import init_model
+from mmieee.apis import build_test_dataset, init_model
 from mmieee.apis.model_index import resolve_model
-from mmieee.apis.onnx_export import (DEFAULT_OPSET, export_onnx,
-                                     input_shape_from_config, verify_onnx)
-from mmieee.registry import DATASETS
-from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.apis.onnx_export import DEFAULT_OPSET, export_onnx, verify_onnx
+from mmieee.utils import (ConfigError, exit_on_user_error, get_test_input_size,
+                          load_tool_config)
 
 #: Relative difference (to the features' scale) that --verify accepts.
 RELATIVE_TARGET = 1e-4
@@ -72,7 +71,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def real_inputs(cfg, num: int) -> torch.Tensor:
     """The first ``num`` test-split samples, uint8 (num, M, C, H, W)."""
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    dataset = build_test_dataset(cfg)
     if len(dataset) < num:
         raise ConfigError(f'--verify needs {num} test samples, the test '
                           f'split has {len(dataset)}')
@@ -110,7 +109,7 @@ def main(argv=None) -> int:
         if args.batch_size < 1:
             raise ConfigError(f'--batch-size must be >= 1, got '
                               f'{args.batch_size}')
-        shape = args.shape or input_shape_from_config(cfg)
+        shape = args.shape or get_test_input_size(cfg)
         if shape is None:
             raise ConfigError('the test pipeline has no Resize: give the '
                               'input size with --shape H W')

@@ -22,12 +22,14 @@ import mmcv
 import mmengine
 import numpy as np
 from mmengine.config import DictAction
+from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 
 from mmieee.datasets.transforms import ApplyToModalities
+from mmieee.registry import DATASETS
 from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
-from mmieee.visualization import ReIDVisualizer, build_split_dataset
+from mmieee.visualization import ReIDVisualizer
 from mmieee.visualization.sample_images import pipeline_channel_order
 
 PHASES = ('train', 'val', 'test')
@@ -113,7 +115,10 @@ def main(argv=None) -> list:
             raise ConfigError(f'--num must be >= 1, got {args.num}')
         key = f'{args.phase}_dataloader'
         cfg = load_tool_config(args.config, args.cfg_options, data_keys=(key,))
-        dataset = build_split_dataset(cfg, key)
+        if not cfg.get(key) or 'dataset' not in cfg[key]:
+            raise ConfigError(f'the config has no {key}.dataset')
+        init_default_scope(cfg.get('default_scope', 'mmieee'))
+        dataset = DATASETS.build(cfg[key]['dataset'])
     set_random_seed(args.seed)
     modalities = dataset.metainfo['modalities']
     channel_order = pipeline_channel_order(dataset)

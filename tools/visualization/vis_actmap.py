@@ -25,10 +25,9 @@ import torch
 from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
-from mmieee.apis import init_model
+from mmieee.apis import build_test_dataset, init_model
 from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
-from mmieee.visualization import (ReIDVisualizer, build_split_dataset,
-                                  grad_cam_maps, preprocess,
+from mmieee.visualization import (ReIDVisualizer, grad_cam_maps, preprocess,
                                   stream_activation_maps)
 from mmieee.visualization.sample_images import pipeline_channel_order
 
@@ -92,7 +91,7 @@ def main(argv=None) -> list:
         cfg = load_tool_config(
             args.config, args.cfg_options, data_keys=('test_dataloader', ))
     model = init_model(cfg, args.checkpoint, device=args.device)
-    dataset = build_split_dataset(cfg)
+    dataset = build_test_dataset(cfg)
     modalities = dataset.metainfo['modalities']
     channel_order = pipeline_channel_order(dataset)
     num = min(args.num_samples, len(dataset))

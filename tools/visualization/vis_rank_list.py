@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
+from mmieee.apis import load_test_features
+from mmieee.evaluation import RankingProtocol
 from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
-from mmieee.visualization import (ORDERS, ReIDVisualizer, SampleImageLoader,
-                                  find_reid_metric, load_test_features,
-                                  rank_queries, select_queries)
-from mmieee.visualization.rank_list import write_rank_lists
+from mmieee.visualization import (ORDERS, SampleImageLoader, pick_visualizer,
+                                  rank_rows, select_queries, write_rank_lists)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -78,18 +78,16 @@ def main(argv=None) -> list:
                   f'{args.checkpoint} is not used.')
         cfg = load_tool_config(
             args.config, args.cfg_options, data_keys=('test_dataloader', ))
-        try:
-            metric = find_reid_metric(cfg.get('test_evaluator'),
-                                      f'{args.config}: test_evaluator')
-        except ValueError as err:
-            raise ConfigError(str(err)) from err
+        protocol = RankingProtocol.from_config(cfg)
         features, dataset = load_test_features(cfg, args.checkpoint,
                                                args.dump, args.device)
-    source = args.dump or 'the extracted features'
-    ranked = rank_queries(features, metric, args.topk, source)
+        try:
+            ranked = rank_rows(features, protocol, args.topk)
+        except (KeyError, ValueError) as err:
+            raise ConfigError(str(err).strip('"')) from err
     positions = select_queries(ranked, args.num_queries, args.order,
                                args.seed)
-    visualizer = ReIDVisualizer.get_instance('vis_rank_list')
+    visualizer = pick_visualizer('vis_rank_list')[0]
     loader = SampleImageLoader(dataset)
     print(f'Drawing {len(positions)} rank lists ({args.order} first)')
     rows = write_rank_lists(visualizer, features, ranked, positions, loader,

@@ -31,9 +31,10 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
+from mmieee.apis import load_test_features
+from mmieee.evaluation import RankingProtocol
 from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
-from mmieee.visualization import (LEVELS, find_reid_metric, load_test_features,
-                                  plot_tsne, tsne_embedding, tsne_points)
+from mmieee.visualization import LEVELS, plot_tsne, tsne_embedding, tsne_points
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -87,26 +88,21 @@ def main(argv=None) -> dict:
         if not modalities:
             raise ConfigError(f'{args.config}: model.modalities is not set; '
                               'it gives the number of per-modality slices')
-        try:
-            metric = find_reid_metric(cfg.get('test_evaluator'),
-                                      f'{args.config}: test_evaluator')
-        except ValueError as err:
-            raise ConfigError(str(err)) from err
+        protocol = RankingProtocol.from_config(cfg)
         features, _ = load_test_features(
             cfg, args.checkpoint, args.dump, args.device, with_dataset=False)
-        if 'pids' not in features:
+        if features.pids is None:
             raise ConfigError('the features have no "pids"; write them with '
                               'tools/test.py --dump')
         try:
             points = tsne_points(
-                features['feats'],
-                features['pids'],
+                features.feats,
+                features.pids,
                 len(modalities),
                 args.level,
                 args.num_ids,
                 args.seed,
-                normalize=metric.normalize_feature
-                or metric.metric == 'cosine')
+                normalize=protocol.normalize or protocol.metric == 'cosine')
         except ValueError as err:
             raise ConfigError(f'{args.dump or args.checkpoint}: {err}')
     num_samples = len(np.unique(points['sample']))

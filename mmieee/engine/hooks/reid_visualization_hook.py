@@ -3,22 +3,23 @@
 mmpretrain ``VisualizationHook`` way.
 
 A classification hook can draw each sample when its batch is done; a rank
-list needs the whole gallery. So the hook keeps the features and ids of
-every test sample (gathered across processes as the metric gathers them),
-ranks them after the test epoch with the test evaluator's own
-:class:`~mmieee.evaluation.ReIDMetric` settings
-(:func:`mmieee.visualization.rank_queries`, the metric's functions) and
-draws the chosen queries with :class:`~mmieee.visualization.ReIDVisualizer`.
+list needs the whole gallery. So the hook keeps the record of every test
+sample (:func:`mmieee.evaluation.sample_record`, gathered across processes
+as the metric gathers them), ranks them after the test epoch with the test
+evaluator's own ``ReIDMetric`` protocol (:func:`mmieee.visualization.
+rank_rows`) and draws the chosen queries with
+:class:`~mmieee.visualization.ReIDVisualizer`.
 """
 from typing import List, Optional, Sequence
 
 from mmengine.dist import collect_results, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.visualization import Visualizer
 
-from mmieee.evaluation.metrics import collect_features
+from mmieee.evaluation import FeatureSet, ReIDMetric, sample_record
 from mmieee.registry import HOOKS
+from mmieee.visualization import (ORDERS, SampleImageLoader, pick_visualizer,
+                                  rank_rows, select_queries, write_rank_lists)
 
 
 @HOOKS.register_module()
@@ -48,7 +49,6 @@ class ReIDVisualizationHook(Hook):
                  topk: int = 10,
                  order: str = 'worst',
                  seed: int = 0) -> None:
-        from mmieee.visualization import ORDERS
         if order not in ORDERS:
             raise ValueError(f'ReIDVisualizationHook: order must be one of '
                              f'{ORDERS}, got {order!r}')
@@ -62,76 +62,58 @@ class ReIDVisualizationHook(Hook):
         self.topk = int(topk)
         self.order = order
         self.seed = seed
-        self._samples: List[dict] = []
+        self._records: List[dict] = []
 
     def before_test_epoch(self, runner) -> None:
-        self._samples = []
+        self._records = []
 
     def after_test_iter(self,
                         runner,
                         batch_idx: int,
                         data_batch: Optional[dict] = None,
                         outputs: Optional[Sequence] = None) -> None:
-        """Keep each sample's feature and metadata (CPU)."""
-        if not self.enable:
-            return
-        for sample in outputs or ():
-            sample = sample.to_dict() if hasattr(sample, 'to_dict') \
-                else dict(sample)
-            sample['pred_feature'] = sample['pred_feature'].detach().cpu()
-            self._samples.append({
-                k: v
-                for k, v in sample.items() if k in (
-                    'pred_feature', 'pid', 'camid', 'sceneid', 'is_query',
-                    'is_gallery', 'img_path', 'sample_idx')
-            })
-
-    @staticmethod
-    def _visualizer():
-        """The runner's ReIDVisualizer, or one of the hook's own.
-
-        Returns:
-            tuple: The visualizer and whether it is the runner's (only then
-            are the pictures also sent to the vis backends).
-        """
-        from mmieee.visualization import ReIDVisualizer
-        current = Visualizer.get_current_instance()
-        if isinstance(current, ReIDVisualizer):
-            return current, True
-        print_log(
-            f'ReIDVisualizationHook: the visualizer is a '
-            f'{type(current).__name__}, not a ReIDVisualizer; the rank '
-            'lists are drawn by a ReIDVisualizer of their own and only '
-            "written to out_dir (set visualizer=dict(type='ReIDVisualizer', "
-            '...) to send them to the vis backends too)',
-            logger='current',
-            level=30)
-        return ReIDVisualizer.get_instance('reid_visualization_hook'), False
+        """Keep the record of each sample."""
+        if self.enable:
+            self._records.extend(sample_record(s) for s in outputs or ())
 
     def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         """Rank the gathered features and draw the chosen queries."""
         if not self.enable:
             return
-        from mmieee.visualization import (SampleImageLoader, find_reid_metric,
-                                          rank_queries, select_queries)
-        from mmieee.visualization.rank_list import write_rank_lists
         dataset = runner.test_dataloader.dataset
-        samples = collect_results(self._samples, len(dataset))
-        self._samples = []
+        records = collect_results(self._records, len(dataset))
+        self._records = []
         if not is_main_process():
             return
-        features = collect_features(samples)
-        # Dataset index of each feature row (collect_results restores the
-        # dataset order; sample_idx says it when the pipeline packs it).
-        order = [int(s.get('sample_idx', i)) for i, s in enumerate(samples)]
-        metric = find_reid_metric(runner.test_evaluator,
-                                  'the test evaluator')
-        ranked = rank_queries(features, metric, self.topk,
-                              'ReIDVisualizationHook')
+        features = FeatureSet.from_records(records, 'the test set')
+        metric = [
+            m for m in runner.test_evaluator.metrics
+            if isinstance(m, ReIDMetric)
+        ]
+        if len(metric) != 1:
+            raise ValueError(
+                'ReIDVisualizationHook: the test evaluator must hold exactly '
+                'one ReIDMetric (its settings define the ranking), found '
+                f'{len(metric)}')
+        ranked = rank_rows(features, metric[0].protocol, self.topk)
         positions = select_queries(ranked, self.num_queries, self.order,
                                    self.seed)
+        # Dataset index of each feature row (collect_results restores the
+        # dataset order; sample_idx says it when the pipeline packs it).
+        order = features.sample_idx if features.sample_idx is not None \
+            else range(len(features))
+        order = [int(i) for i in order]
         loader = SampleImageLoader(dataset)
-        visualizer, is_runners = self._visualizer()
+        visualizer, is_runners = pick_visualizer('reid_visualization_hook')
+        if not is_runners:
+            print_log(
+                'ReIDVisualizationHook: the visualizer is not a '
+                'ReIDVisualizer; the rank lists are drawn by a '
+                'ReIDVisualizer of their own and only written to out_dir '
+                "(set visualizer=dict(type='ReIDVisualizer', ...) to send "
+                'them to the vis backends too)',
+                logger='current',
+                level=30)
         rows = write_rank_lists(
             visualizer,
             features,

@@ -62,8 +62,3 @@ class ReIDRunner(Runner):
         the hook table off it)."""
         self._console_handlers()
         super()._log_env(env_cfg)
-
-    @classmethod
-    def from_cfg(cls, cfg) -> 'ReIDRunner':
-        """As :meth:`mmengine.runner.Runner.from_cfg`."""
-        return super().from_cfg(cfg)

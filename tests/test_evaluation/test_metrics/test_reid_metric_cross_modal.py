@@ -4,7 +4,8 @@ sample (cross-modal protocol)."""
 import pytest
 import torch
 
-from mmieee.evaluation.metrics import ReIDMetric, collect_features
+from mmieee.evaluation import FeatureSet
+from mmieee.evaluation.metrics import ReIDMetric
 
 # pid, camid: every id is seen by cameras 0 and 1; all query and gallery.
 META = [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -48,11 +49,16 @@ def test_all_or_none_of_the_samples_have_a_gallery_feature():
                        '"pred_gallery_feature"'):
         _metrics(samples)
     with pytest.raises(ValueError, match='3 of 4'):
-        collect_features(samples)
+        FeatureSet.from_samples(samples)
 
 
 def test_dump_keeps_both_features():
-    out = collect_features(_samples([0., 1., 2., 3.], [4., 5., 6., 7.]))
-    assert out['feats'][:, 0].tolist() == [0., 1., 2., 3.]
-    assert out['gallery_feats'][:, 0].tolist() == [4., 5., 6., 7.]
-    assert 'gallery_feats' not in collect_features(_samples([0.] * 4))
+    out = FeatureSet.from_samples(
+        _samples([0., 1., 2., 3.], [4., 5., 6., 7.]))
+    assert out.feats[:, 0].tolist() == [0., 1., 2., 3.]
+    assert out.gallery_feats[:, 0].tolist() == [4., 5., 6., 7.]
+    assert FeatureSet.from_samples(_samples([0.] * 4)).gallery_feats is None
+    # the gallery side of the protocol uses the gallery features
+    query, gallery = out.query_gallery()
+    assert query.feats[:, 0].tolist() == [0., 1., 2., 3.]
+    assert gallery.feats[:, 0].tolist() == [4., 5., 6., 7.]
