@@ -53,13 +53,19 @@ to the full pickle loader, for files whose source you trust.
 
 Downloads go to ``torch.hub.get_dir()/checkpoints`` (where torch and mmengine
 cache them, so a file put there by hand is used offline) and are checked
-against the hash prefix in their name when there is one.
+against the hash prefix in their name when there is one
+(:func:`cached_download_path`): a name with such a prefix
+(``resnet50-0676ba61.pth``) names its content, so one cache file serves
+every URL of that name; any other name is cached per URL
+(``checkpoints/by-url/<sha256 of the URL>/<name>``), so two URLs that end
+with the same ``epoch_8.pth`` are two files.
 """
 import _compat_pickle
 import codecs
 import collections
 import contextlib
 import functools
+import hashlib
 import io
 import os
 import os.path as osp
@@ -474,6 +480,30 @@ def load_from_local(filename: str, map_location=None) -> dict:
     return load_checkpoint_bytes(filename, filename, map_location)
 
 
+#: Hex digits of a file name's hash prefix that make it name its content.
+MIN_HASH_PREFIX = 8
+
+
+def cached_download_path(url: str, model_dir: str) -> str:
+    """Where the download of ``url`` is cached (module docstring).
+
+    Args:
+        url (str): ``http(s)://`` address.
+        model_dir (str): The cache folder.
+
+    Returns:
+        str: ``model_dir/<name>`` for a name with a hash prefix of at least
+        :data:`MIN_HASH_PREFIX` hex digits, else
+        ``model_dir/by-url/<first 16 hex digits of sha256(url)>/<name>``.
+    """
+    name = osp.basename(urlparse(url).path) or 'checkpoint.pth'
+    match = torch.hub.HASH_REGEX.search(name)
+    if match and len(match.group(1)) >= MIN_HASH_PREFIX:
+        return osp.join(model_dir, name)
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return osp.join(model_dir, 'by-url', digest, name)
+
+
 def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
     """Download ``url`` into torch's hub cache once; return the local path.
 
@@ -493,14 +523,16 @@ def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
     """
     from mmengine.dist import barrier, get_dist_info
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    cached = osp.join(model_dir, osp.basename(urlparse(url).path))
+    cached = cached_download_path(url, model_dir)
     rank, world_size = get_dist_info()
     if rank == 0 and not osp.isfile(cached):
-        os.makedirs(model_dir, exist_ok=True)
+        os.makedirs(osp.dirname(cached), exist_ok=True)
         match = torch.hub.HASH_REGEX.search(osp.basename(cached))
         try:
             torch.hub.download_url_to_file(
-                url, cached, hash_prefix=match.group(1) if match else None,
+                url, cached,
+                hash_prefix=match.group(1) if match and match.group(1)
+                else None,
                 progress=os.isatty(2))
         except Exception as err:  # URLError, HTTPError, hash mismatch, ...
             raise CheckpointDownloadError(

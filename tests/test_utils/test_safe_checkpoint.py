@@ -223,8 +223,32 @@ def test_payload_over_http_is_refused_naming_the_url(tmp_path, http_server,
     assert not marker.exists()
     good = CheckpointLoader.load_checkpoint(f'{base}/good.pth')
     assert torch.equal(good['state_dict']['w'], torch.ones(2))
-    # cached where torch.hub caches, so it is reused offline
-    assert (hub_dir / 'checkpoints' / 'good.pth').is_file()
+    # cached where torch.hub caches (per URL: the name has no hash), so it
+    # is reused offline
+    cached = safe_checkpoint.cached_download_path(
+        f'{base}/good.pth', str(hub_dir / 'checkpoints'))
+    assert cached.startswith(str(hub_dir / 'checkpoints'))
+    assert os.path.isfile(cached)
+    (folder / 'good.pth').unlink()
+    again = CheckpointLoader.load_checkpoint(f'{base}/good.pth')
+    assert torch.equal(again['state_dict']['w'], torch.ones(2))
+
+
+def test_two_urls_with_one_file_name_are_two_cache_files(
+        http_server, hub_dir):
+    folder, base = http_server
+    for run, value in (('a', 1.0), ('b', 2.0)):
+        (folder / run).mkdir()
+        torch.save({'state_dict': {'w': torch.full((2, ), value)}},
+                   folder / run / 'epoch_8.pth')
+    first = CheckpointLoader.load_checkpoint(f'{base}/a/epoch_8.pth')
+    second = CheckpointLoader.load_checkpoint(f'{base}/b/epoch_8.pth')
+    assert torch.equal(first['state_dict']['w'], torch.ones(2))
+    assert torch.equal(second['state_dict']['w'], torch.full((2, ), 2.0))
+    # a name with a content hash prefix is one file for every URL
+    assert safe_checkpoint.cached_download_path(
+        'https://x/resnet50-0676ba61.pth', 'c') == os.path.join(
+            'c', 'resnet50-0676ba61.pth')
 
 
 def test_torchvision_weights_offline_name_the_file_to_provide(
