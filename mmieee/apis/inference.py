@@ -26,8 +26,8 @@ from mmengine.utils import ProgressBar
 from mmieee.evaluation import FeatureSet
 from mmieee.registry import MODELS
 from mmieee.utils import load_model_weights
+from mmieee.utils.model_index import resolve_model
 
-from .model_index import resolve_model
 from .sample_pipeline import SamplePipeline
 
 ImageTriplet = Sequence[Union[str, np.ndarray]]
@@ -37,7 +37,8 @@ def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
                cfg_options: Optional[dict] = None,
-               strict: bool = True) -> torch.nn.Module:
+               strict: bool = True,
+               relax_training_only: bool = True) -> torch.nn.Module:
     """Build the config's model, load a checkpoint, switch to eval mode.
 
     The backbone's ``Pretrained`` init is not run (nothing is downloaded):
@@ -48,7 +49,7 @@ def init_model(config: Union[str, Path, Config],
     Args:
         config (str | Path | Config): Config file or object, or a model
             name of ``configs/*/metafile.yml`` (see
-            :func:`~mmieee.apis.model_index.resolve_model`).
+            :func:`~mmieee.utils.model_index.resolve_model`).
         checkpoint (str, optional): Checkpoint path (mmengine checkpoint or
             bare state dict; a ``module.`` prefix is removed).
         device (str | torch.device): Where to put the model.
@@ -58,6 +59,9 @@ def init_model(config: Union[str, Path, Config],
         strict (bool): Refuse a checkpoint with missing, unexpected or
             mis-shaped keys or other modalities (the error lists them).
             False loads what fits and logs the rest. Defaults to True.
+        relax_training_only (bool): Report differences in keys the test
+            feature does not use (the training classifiers) in one line
+            instead of refusing them. Defaults to True.
 
     Returns:
         nn.Module: The model in eval mode, with the config as ``model.cfg``.
@@ -74,7 +78,8 @@ def init_model(config: Union[str, Path, Config],
     init_default_scope(config.get('default_scope', 'mmieee'))
     model = MODELS.build(config.model)
     if checkpoint is not None:
-        load_model_weights(model, checkpoint, strict=strict)
+        load_model_weights(model, checkpoint, strict=strict,
+                           relax_training_only=relax_training_only)
     model.cfg = config
     return model.to(device).eval()
 

@@ -90,7 +90,8 @@ def build_runner(cfg: Config) -> Runner:
 
 
 def build_test_runner(cfg: Config, checkpoint: str,
-                      strict: bool = True) -> Runner:
+                      strict: bool = True,
+                      opt_out: Optional[str] = None) -> Runner:
     """Build the Runner and load ``checkpoint`` into its model for testing.
 
     Unlike ``load_from`` (which mmengine loads non-strictly), the weights
@@ -104,6 +105,9 @@ def build_test_runner(cfg: Config, checkpoint: str,
         checkpoint (str): Checkpoint path or URL.
         strict (bool): False loads what fits and logs the rest
             (``--non-strict``). Defaults to True.
+        opt_out (str, optional): The tool's option that loads only what
+            fits (``'--non-strict'``), named in the error; None when it has
+            none.
 
     Returns:
         Runner: With the weights loaded; ``runner.test()`` evaluates them.
@@ -112,7 +116,7 @@ def build_test_runner(cfg: Config, checkpoint: str,
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    load_model_weights(model, checkpoint, strict=strict)
+    load_model_weights(model, checkpoint, strict=strict, opt_out=opt_out)
     return runner
 
 
