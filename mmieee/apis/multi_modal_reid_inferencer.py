@@ -35,6 +35,7 @@ from mmengine.infer import BaseInferencer
 from rich.progress import track
 
 from mmieee.evaluation import FeatureSet, RankingProtocol
+from mmieee.utils.model_index import resolve_model
 from mmieee.visualization import (draw_ranked_query, pick_visualizer,
                                   rank_list_title)
 
@@ -42,7 +43,6 @@ from .feature_cache import DEFAULT_CACHE_DIR
 from .gallery import build_feature_set, is_dataset_source, samples_feature_set
 from .gallery_search import build_search
 from .inference import init_model
-from .model_index import resolve_model
 from .sample_inputs import Sample, parse_samples
 from .sample_pipeline import SamplePipeline
 

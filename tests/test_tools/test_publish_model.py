@@ -11,7 +11,7 @@ from mmengine.logging import MessageHub
 from mmengine.runner import load_checkpoint
 
 from mmieee.apis import init_model
-from mmieee.apis.model_index import REPO_ROOT
+from mmieee.utils.model_index import REPO_ROOT
 
 TOOL = REPO_ROOT / 'tools' / 'model_converters' / 'publish_model.py'
 _spec = importlib.util.spec_from_file_location('publish_model', TOOL)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mmieee.apis.model_index import REPO_ROOT
+from mmieee.utils.model_index import REPO_ROOT
 
 pytest.importorskip('onnxruntime', reason='pip install -e .[deploy]')
 TOOL = REPO_ROOT / 'tools' / 'deployment' / 'pytorch2onnx.py'
