@@ -37,8 +37,7 @@ def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
                cfg_options: Optional[dict] = None,
-               strict: bool = True,
-               relax_training_only: bool = True) -> torch.nn.Module:
+               strict: bool = True) -> torch.nn.Module:
     """Build the config's model, load a checkpoint, switch to eval mode.
 
     The backbone's ``Pretrained`` init is not run (nothing is downloaded):
@@ -57,11 +56,10 @@ def init_model(config: Union[str, Path, Config],
         cfg_options (dict, optional): Dotted-key overrides merged into the
             config, e.g. ``{'model.test_cfg': dict(blank_modalities=['NI'])}``.
         strict (bool): Refuse a checkpoint with missing, unexpected or
-            mis-shaped keys or other modalities (the error lists them).
-            False loads what fits and logs the rest. Defaults to True.
-        relax_training_only (bool): Report differences in keys the test
-            feature does not use (the training classifiers) in one line
-            instead of refusing them. Defaults to True.
+            mis-shaped keys or other modalities (the error lists them);
+            keys the test feature does not use (the training classifiers)
+            may differ and are reported in one line. False loads what fits
+            and logs the rest. Defaults to True.
 
     Returns:
         nn.Module: The model in eval mode, with the config as ``model.cfg``.
@@ -78,8 +76,7 @@ def init_model(config: Union[str, Path, Config],
     init_default_scope(config.get('default_scope', 'mmieee'))
     model = MODELS.build(config.model)
     if checkpoint is not None:
-        load_model_weights(model, checkpoint, strict=strict,
-                           relax_training_only=relax_training_only)
+        load_model_weights(model, checkpoint, strict=strict)
     model.cfg = config
     return model.to(device).eval()
 

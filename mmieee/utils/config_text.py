@@ -42,6 +42,10 @@ class _Refused(Exception):
         self.what = what
 
 
+def _article(word: str) -> str:
+    return f'{"an" if word[0] in "AEIOU" else "a"} {word}'
+
+
 def _value(node: ast.AST) -> Any:
     """The value of a literal node (module docstring), else ``_Refused``."""
     if isinstance(node, ast.Constant):
@@ -73,7 +77,7 @@ def _value(node: ast.AST) -> Any:
     what = {ast.Call: 'a function call', ast.Name: 'a variable name',
             ast.Attribute: 'an attribute access', ast.Lambda: 'a lambda',
             ast.BinOp: 'an operator', ast.Subscript: 'a subscript'}.get(
-                type(node), f'a {type(node).__name__} expression')
+                type(node), f'{_article(type(node).__name__)} expression')
     raise _Refused(node, what)
 
 
@@ -113,9 +117,9 @@ def parse_config_text(text: str, source: str, hint: str = '') -> Config:
     for stmt in tree.body:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)):
-            refuse(stmt.lineno, f'a {type(stmt).__name__} statement '
-                   'instead of NAME = value', ast.get_source_segment(
-                       text, stmt) or '')
+            refuse(stmt.lineno, f'{_article(type(stmt).__name__)} '
+                   'statement instead of NAME = value',
+                   ast.get_source_segment(text, stmt) or '')
         try:
             cfg[stmt.targets[0].id] = _value(stmt.value)
         except _Refused as err:
