@@ -30,10 +30,10 @@ from mmengine.config import DictAction
 from mmengine.dataset import default_collate
 
 from mmieee.apis import build_test_dataset, init_model
-from mmieee.apis.model_index import resolve_model
 from mmieee.apis.onnx_export import DEFAULT_OPSET, export_onnx, verify_onnx
 from mmieee.utils import (ConfigError, exit_on_user_error, get_test_input_size,
                           load_tool_config)
+from mmieee.utils.model_index import resolve_model
 
 #: Relative difference (to the features' scale) that --verify accepts.
 RELATIVE_TARGET = 1e-4
