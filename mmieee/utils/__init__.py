@@ -19,7 +19,8 @@ from .errors import (USER_ERRORS, CheckpointDownloadError,
                      OutputWriteError, UnsafeCheckpointError, WorkDirBusyError)
 from .load_weights import load_model_weights
 from .model_index import list_models, resolve_config, resolve_model
-from .output_paths import check_output_dir, check_output_file, writing
+from .output_paths import (check_output_dir, check_output_file,
+                           write_rgb_image, writing)
 from .safe_checkpoint import load_from_local, patch_mmengine_checkpoint_loader
 from .setup_env import register_all_modules
 from .speed_options import AMP_DTYPES, apply_speed_options, check_speed_options
@@ -57,6 +58,7 @@ __all__ = [
     'get_test_input_size', 'get_test_pipeline_cfg', 'parse_config_text',
     'OutputWriteError', 'WorkDirBusyError', 'list_models', 'resolve_config',
     'resolve_model', 'check_output_dir', 'check_output_file', 'writing',
+    'write_rgb_image',
     'CONFIG_HELP', 'add_common_arguments', 'parse_tool_args', 'WorkDirLock',
     'launch_rank'
 ]

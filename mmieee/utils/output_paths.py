@@ -106,3 +106,18 @@ def writing(path: str) -> Iterator[None]:
     except OSError as err:
         raise OutputWriteError(
             f'could not write {path}: {_reason(err)}') from err
+
+
+def write_rgb_image(path: str, image) -> str:
+    """Write an (H, W, 3) uint8 RGB image (its folder is created).
+
+    Raises:
+        OutputWriteError: The file cannot be written; the message names it
+            (OpenCV's writer only returns False).
+    """
+    import mmcv
+    import numpy as np
+    with writing(path):
+        if not mmcv.imwrite(np.ascontiguousarray(image[..., ::-1]), path):
+            raise OSError('OpenCV could not encode or write the image')
+    return path
