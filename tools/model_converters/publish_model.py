@@ -37,8 +37,8 @@ from mmieee.apis import init_model
 from mmieee.utils import (CONFIG_HELP, ConfigError, NotACheckpointError,
                           check_output_file, exit_on_user_error,
                           load_from_local, load_model_weights,
-                          load_tool_config, parse_config_text,
-                          resolve_config, writing)
+                          load_tool_config, parse_config_text, resolve_config,
+                          writing)
 from mmieee.utils.load_weights import MAX_LISTED_KEYS
 
 #: Checkpoint entries only resuming needs.
