@@ -536,11 +536,11 @@ def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
                 progress=os.isatty(2))
         except Exception as err:  # URLError, HTTPError, hash mismatch, ...
             raise CheckpointDownloadError(
-                f'Could not download the checkpoint {url} '
-                f'({type(err).__name__}: {err}). On a machine without '
-                f'internet, download it elsewhere and put it at {cached} '
-                '(see docs/train_test.md, "ImageNet initialisation"), or '
-                'point the config at a local file.') from err
+                f'Could not download the checkpoint {url}: on a machine '
+                f'without internet, download it elsewhere and put it at '
+                f'{cached} (see docs/train_test.md, "ImageNet '
+                'initialisation"), or point the config at a local file. '
+                f'({type(err).__name__}: {err})') from err
     if world_size > 1:
         barrier()
     return cached

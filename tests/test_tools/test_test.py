@@ -167,3 +167,15 @@ def test_disk_full_names_the_file(tools, tiny_config, trained_run,
     assert f'Error: could not write {out}: No space left on device' \
         in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+def test_model_name_is_accepted_as_the_config(tools, trained_run, tmp_path):
+    """tools/test.py refused metafile names (only init_model took them)."""
+    missing = tmp_path / 'nowhere'
+    proc = tools.run(['tools/test.py', 'ieee_r18_1xb16-8e_synthetic-demo',
+                      trained_run / 'epoch_2.pth', '--cfg-options',
+                      f'test_dataloader.dataset.data_root={missing}'],
+                     check=False, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith('Error: RGBNT201 dataset not found: '
+                                  'test_dataloader.dataset.data_root')

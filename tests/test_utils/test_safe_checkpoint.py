@@ -472,3 +472,16 @@ def test_loaded_arrays_and_buffers_are_the_plain_types(tmp_path):
     buf = loaded['message_hub']['log_scalars']['train/loss']
     assert type(buf) is HistoryBuffer
     assert type(buf._log_history) is np.ndarray
+
+
+def test_offline_message_gives_the_advice_first(hub_dir, monkeypatch):
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    url = f'http://127.0.0.1:{port}/resnet50-0676ba61.pth'
+    with pytest.raises(CheckpointDownloadError) as err:
+        CheckpointLoader.load_checkpoint(url)
+    msg = str(err.value)
+    advice = msg.index('put it at')
+    assert advice < msg.index('URLError') and advice < 200
