@@ -14,7 +14,7 @@ metric, listing what does not fit. ``--non-strict`` loads what fits instead.
 JSON; ``--dump`` writes a pickle with the test features and their ids:
 ``feats`` (N, D) float32 array, ``pids``, ``camids``, ``sceneids`` (when the
 dataset has scenes), ``is_query``, ``is_gallery`` (N,) arrays and
-``img_paths`` (see :func:`mmieee.evaluation.collect_features`); the path
+``img_paths`` (a :class:`mmieee.evaluation.FeatureSet` file); the path
 is logged. ``--show-dir`` writes the rank lists of the ``--show-num`` worst
 queries (:class:`mmieee.engine.ReIDVisualizationHook`) and an
 ``index.html``.

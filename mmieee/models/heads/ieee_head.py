@@ -13,9 +13,8 @@
   per-part means, the parts having B rows each; ``'sum'`` multiplies it by
   M·P). The values are those of M x P separate calls up to float rounding,
   with a few kernel launches and one label check (mmpretrain's losses read
-  the largest label back to the host, a GPU sync) instead of M x P of each:
-  the head's forward + backward is 1.7-3.5x faster on CPU
-  (docs/performance.md).
+  the largest label back to the host, a GPU sync) instead of M x P of each
+  (docs/performance.md measures the gain).
 - Metric losses (e.g. 3M, Eq. 6; total loss Eq. 8 = CE + δ · 3M with δ the
   metric loss' ``loss_weight``), built from config following the metric-loss
   interface: ``input_level='modality'`` losses get (B, M, P*C) (each
