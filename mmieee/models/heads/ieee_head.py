@@ -226,6 +226,10 @@ class IEEEHead(BaseModule):
                     hits[:, :k].any(dim=1).float().mean() * 100
         return losses
 
+    def test_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """The (B, M*P*C) test feature: the flattened part embeddings."""
+        return feats.flatten(1)
+
     def predict(
             self,
             feats: torch.Tensor,
@@ -241,7 +245,7 @@ class IEEEHead(BaseModule):
         Returns:
             list[DataSample]: the samples with ``pred_feature`` (M*P*C,).
         """
-        flat = feats.flatten(1)
+        flat = self.test_features(feats)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(flat.size(0))]
         if len(data_samples) != flat.size(0):

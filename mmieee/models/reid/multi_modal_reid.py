@@ -7,7 +7,8 @@ Modes of ``forward(inputs, data_samples, mode)``, ``inputs`` being the
 
 - ``'loss'``: dict of losses (``loss_ce``, ``loss_3m``, ...) and ``acc_top1``;
 - ``'predict'``: the data samples with ``pred_feature`` (1-D, M·P·C values);
-- ``'tensor'``: the (B, M·P·C) feature.
+- ``'tensor'``: the (B, D) test feature (``head.test_features``; D = M·P·C
+  for IEEE).
 
 Missing-modality protocol: ``test_cfg=dict(blank_modalities=('NI',))`` sets
 the named modalities (names from ``modalities`` or indices) to zero after the
@@ -410,9 +411,9 @@ class MultiModalReID(BaseModel):
                 self.extract_feat(
                     self.blank(inputs, self.query_blank_indices),
                     data_samples), data_samples)
-            gallery = self.extract_feat(
+            gallery = self.head.test_features(self.extract_feat(
                 self.blank(inputs, self.gallery_blank_indices),
-                data_samples).flatten(1)
+                data_samples))
             for sample, feat in zip(samples, gallery):
                 sample.set_field(feat, 'pred_gallery_feature')
             return samples
@@ -423,8 +424,8 @@ class MultiModalReID(BaseModel):
                     'sample, but test_cfg blanks query and gallery '
                     "differently; use 'predict' (pred_feature = query "
                     'side, pred_gallery_feature = gallery side)')
-            return self.extract_feat(self.blank(inputs), data_samples,
-                                     camids).flatten(1)
+            return self.head.test_features(
+                self.extract_feat(self.blank(inputs), data_samples, camids))
         raise ValueError(f'MultiModalReID: invalid mode {mode!r}; expected '
                          "'loss', 'predict' or 'tensor'")
 
