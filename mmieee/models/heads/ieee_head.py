@@ -179,6 +179,15 @@ class IEEEHead(BaseModule):
             Tensor: (B, M, P, num_classes) logits of every part classifier.
         """
         b, m, p, c = feats.shape
+        want = (self.num_modalities, self.num_parts, self.in_channels)
+        if (m, p, c) != want:
+            names = ('num_modalities', 'num_parts', 'in_channels')
+            wrong = [f'model.head.{n}={w} but the neck gives {g}'
+                     for n, w, g in zip(names, want, (m, p, c)) if w != g]
+            raise ValueError(
+                f'IEEEHead: {"; ".join(wrong)} (the neck outputs (B, M, P, '
+                f'C) = {tuple(feats.shape)}; model.neck.out_channels and '
+                'num_parts must equal the head\'s in_channels and num_parts)')
         classifiers = [cls for per in self.classifiers for cls in per]
         weight = torch.stack([cls.weight for cls in classifiers])  # (MP,K,C)
         bias = torch.stack([cls.bias for cls in classifiers])  # (MP, K)
