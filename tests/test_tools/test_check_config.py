@@ -23,8 +23,7 @@ def test_forward_runs_a_training_step(check_main, tiny_config, capsys):
     assert printed.strip().endswith(str(tiny_config))
 
 
-def test_head_in_channels_of_another_size_is_named(check_main, tiny_config,
-                                                    capsys):
+def test_head_of_another_size_is_named(check_main, tiny_config, capsys):
     """What used to pass the check and die at the first step in
     torch.baddbmm is an Error naming both numbers."""
     with pytest.raises(SystemExit) as exit_info:
