@@ -120,3 +120,38 @@ def test_two_modality_command_line_from_the_docs(tiny_config):
     model = MODELS.build(cfg.model)
     assert model.modalities == ('RGB', 'TI')
     assert len(model.backbone.streams) == 2
+
+
+def test_official_schedule_configs_from_the_docs():
+    """The two schedule blocks of train_test.md hold the arguments that the
+    scheduler test proves equal to the official tables."""
+    import json
+    ref = json.loads((REPO / 'tests' / 'data' /
+                      'official_lr_schedules.json').read_text())
+    blocks = [b for b in python_blocks('train_test.md')
+              if 'TimmCosineLR' in b]
+    assert len(blocks) == 2
+    topreid, demo = ({}, {})
+    exec(blocks[0], topreid)
+    exec(blocks[1], demo)
+    sched = dict(topreid['param_scheduler'])
+    assert sched.pop('type') == 'TimmCosineLR'
+    assert sched == ref['topreid_rgbnt201']['scheduler']
+    optimizer = topreid['optim_wrapper']['optimizer']
+    assert {k: optimizer[k] for k in ('type', 'lr', 'momentum',
+                                      'weight_decay')} == \
+        ref['topreid_rgbnt201']['optimizer']
+    assert topreid['optim_wrapper']['paramwise_cfg'] == dict(
+        custom_keys={'bias': dict(lr_mult=2.0)})
+    sched = dict(demo['param_scheduler'])
+    sched.pop('type')
+    official = dict(ref['demo']['RGBNT201']['scheduler'])
+    official['noise_range'] = tuple(official['noise_range'])
+    assert sched == official
+    optimizer = demo['optim_wrapper']['optimizer']
+    assert optimizer == ref['demo']['optimizer']
+    keys = demo['optim_wrapper']['paramwise_cfg']['custom_keys']
+    assert keys['bias'] == dict(lr_mult=2.0)
+    assert [v for k, v in keys.items() if k != 'bias'] == [dict(lr=5e-6)]
+    assert topreid['train_cfg']['max_epochs'] == 120
+    assert demo['train_cfg']['max_epochs'] == 50
