@@ -45,7 +45,8 @@ def campus(tmp_path, monkeypatch):
 
 
 def test_add_your_own_dataset(campus, capsys):
-    load, config, subclass = python_blocks('datasets.md')
+    load, config, subclass = [b for b in python_blocks('datasets.md')
+                              if 'MSVWild863' not in b]
     exec(load, {})
     assert '4 training identities' in capsys.readouterr().out
     path = campus / 'campus_config.py'
@@ -64,6 +65,30 @@ def test_add_your_own_dataset(campus, capsys):
     namespace = {}
     exec(subclass, namespace)
     assert len(namespace['test']) == 2 * 2 * 2
+
+
+def test_wmveid863_demo_copy_from_the_docs(tmp_path, monkeypatch, capsys):
+    """The layout arguments that read DeMo's flat MSVWild863 copy."""
+    block = [b for b in python_blocks('datasets.md') if 'MSVWild863' in b]
+    assert len(block) == 1
+    img = cv2.imencode('.jpg', np.full((16, 8, 3), 90, np.uint8))[1]
+    names = dict(train=['000001_cam1_0_01.jpg'],
+                 query=['000005_cam1_0_01.jpg', '000006_cam2_0_01.jpg'],
+                 test=['000005_cam3_0_02.jpg', '000006_cam4_0_02.jpg'])
+    for split, files in names.items():
+        for name in files:
+            for folder in ('vis', 'ni', 'th'):
+                path = tmp_path / 'data' / 'MSVWild863' / split / folder
+                path.mkdir(parents=True, exist_ok=True)
+                (path / name).write_bytes(img.tobytes())
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(block[0], namespace)
+    assert '2 test vehicles' in capsys.readouterr().out
+    test = namespace['test']
+    infos = [test.get_data_info(i) for i in range(len(test))]
+    assert [(i['pid'], i['camid'], i['is_query']) for i in infos] == [
+        (5, 0, True), (6, 1, True), (5, 2, False), (6, 3, False)]
 
 
 def test_add_your_own_module(tmp_path, monkeypatch):
