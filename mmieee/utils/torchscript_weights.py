@@ -241,7 +241,7 @@ def _declarations(archive: zipfile.ZipFile, prefix: str
         text = archive.read(entry).decode('utf-8', errors='replace')
         current = None
         for line in text.splitlines():
-            match = re.match(r'class (\w+)\((\w*)', line)
+            match = re.match(r'class (\w+)(?:\((\w*))?', line)
             if match:
                 current = f'{module}.{match.group(1)}'
                 found[current] = ([], [], match.group(2) == 'Module')
