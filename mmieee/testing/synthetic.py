@@ -32,7 +32,8 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from mmieee.datasets import MSVR310, RGBNT100, RGBNT201, Market1501MM
+from mmieee.datasets import (MSVR310, RGBNT100, RGBNT201, WMVEID863,
+                             Market1501MM)
 
 #: Layout name (``--layout``) → the dataset class whose layout is written.
 LAYOUTS = {
@@ -40,6 +41,7 @@ LAYOUTS = {
     'market1501mm': Market1501MM,
     'rgbnt100': RGBNT100,
     'msvr310': MSVR310,
+    'wmveid863': WMVEID863,
 }
 
 _GARMENT_PALETTE = np.array(
@@ -313,6 +315,8 @@ def generate_synthetic_dataset(out_dir: str,
     for pid, cam in extremes:
         name = spec.file_name(pid, cam, 0, ext)
         ids = spec.parse_ids(name)
+        if ids is not None and not spec.pid_in_names:
+            ids['pid'] = pid  # the identity folder gives it
         if ids is None or (ids['pid'], ids['camid']) != (pid, cam):
             raise ValueError(
                 f'{spec.dataset_name} file names cannot hold pid {pid} and '

@@ -1,5 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Environment shims and the helpers the command-line tools share.
+"""Environment shims, safe weight reading and the helpers the command-line
+tools share.
 
 The two compat shims (torchvision, checkpoints) are applied by
 ``import mmieee``; the rest is what ``tools/`` scripts call before and
@@ -9,6 +10,7 @@ the (CPU-capable) distributed set-up and ``register_all_modules``.
 import warnings
 
 from .cfg_options import merge_cfg_options
+from .clip_weights import load_clip_visual_weights
 from .config_check import check_config
 from .data_check import check_data_roots, iter_dataset_cfgs
 from .distributed import init_cpu_process_group, setup_distributed
@@ -25,6 +27,7 @@ from .test_settings import (get_reid_metric_cfg, get_test_dataloader_cfg,
                             get_test_pipeline_cfg)
 from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
                          load_tool_config)
+from .torchscript_weights import read_torchscript_state_dict
 from .torchvision_compat import patch_torchvision_import
 
 
@@ -49,5 +52,6 @@ __all__ = [
     'load_model_weights', 'build_test_runner', 'check_config', 'AMP_DTYPES',
     'apply_speed_options', 'check_speed_options', 'USER_ERRORS',
     'get_reid_metric_cfg', 'get_test_dataloader_cfg', 'get_test_dataset_cfg',
-    'get_test_input_size', 'get_test_pipeline_cfg'
+    'get_test_input_size', 'get_test_pipeline_cfg', 'load_clip_visual_weights',
+    'read_torchscript_state_dict'
 ]
