@@ -3,12 +3,13 @@
 threads outnumber the cores that are free.
 
 torch runs its CPU operators on one thread per core (OpenMP). A parallel
-operator ends only when its slowest thread does, so when other processes
-keep some cores busy, every operator waits for the threads that share a core
-with them; code made of many small operators (k-reciprocal re-ranking, the
+operator ends only when its slowest thread does, and by default the threads
+that arrive first spin rather than sleep, so when other processes keep some
+cores busy, every operator waits for the threads that share a core with
+them; code made of many small operators (k-reciprocal re-ranking, the
 training step of a small model) then runs many times slower than with one
-thread. docs/performance.md has the measurements behind the rule of
-:func:`oversubscription`.
+thread. docs/performance.md ("Threads on a busy machine") has the
+measurements behind the rule of :func:`oversubscription`.
 """
 import logging
 import os
@@ -19,7 +20,7 @@ from mmengine.logging import print_log
 
 #: Load above ``cores - threads`` tolerated before warning (the load of the
 #: starting tool itself and short-lived processes).
-LOAD_MARGIN = 0.5
+LOAD_MARGIN = 1.0
 
 _warned = False
 
@@ -59,9 +60,11 @@ def oversubscription(num_threads: int, load: float,
     return (f'the load average is {load:.2f} on {cores} cores and torch '
             f'uses {num_threads} threads: threads that share a core with '
             'other work make every parallel operator wait, and evaluation '
-            '(re-ranking most of all) can become many times slower. Run with '
-            'OMP_NUM_THREADS=1 (or at most the number of idle cores) while '
-            'the machine is busy; see docs/performance.md')
+            '(re-ranking most of all) can become many times slower. While '
+            'the machine is busy, start the tool with OMP_NUM_THREADS=1 (or '
+            'at most the number of idle cores), or keep the threads with '
+            'OMP_WAIT_POLICY=PASSIVE; see docs/performance.md, "Threads on '
+            'a busy machine"')
 
 
 def warn_if_oversubscribed() -> Optional[str]:
