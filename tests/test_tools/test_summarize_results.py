@@ -141,3 +141,17 @@ def test_study_record_that_is_not_json_is_named(tmp_path):
     with pytest.raises(ConfigError,
                        match=rf'{work / "study.json"} is not valid JSON'):
         tool.load_study(str(work))
+
+
+def test_out_is_written_whole_or_named(tmp_path, capsys):
+    tool = _load_tool()
+    work = _study(tmp_path)
+    out = tmp_path / 'table.md'
+    table = tool.main([str(work), '--out', str(out)])
+    assert out.read_text() == table
+    blocked = tmp_path / 'table.md' / 'x.md'  # table.md is a file
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([str(work), '--out', str(blocked)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        f'Error: --out {blocked}: cannot write it')

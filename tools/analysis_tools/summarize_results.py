@@ -171,9 +171,12 @@ def main(argv=None) -> str:
     with exit_on_user_error():
         table = format_table(load_study(args.work_dir, args.configs,
                                         args.seeds))
-    print(table, end='')
-    if args.out:
-        atomic_write(table.encode('utf-8'), args.out)
+        print(table, end='')
+        try:
+            if args.out:
+                atomic_write(table.encode('utf-8'), args.out)
+        except OSError as err:
+            raise ConfigError(f'--out {args.out}: cannot write it ({err})')
     return table
 
 
