@@ -31,6 +31,7 @@ from mmengine.config import DictAction
 from mmieee.evaluation import DumpReIDFeatures
 from mmieee.utils import (ConfigError, build_test_runner, exit_on_user_error,
                           load_tool_config)
+from mmieee.utils.cpu_load import warn_if_oversubscribed
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -108,6 +109,7 @@ def main(argv=None) -> dict:
     if args.dump:
         runner.test_evaluator.metrics.append(
             DumpReIDFeatures(out_file=args.dump))
+    warn_if_oversubscribed()
     metrics = runner.test()
     if args.out and runner.rank == 0:
         mmengine.dump(metrics, args.out, indent=2)
