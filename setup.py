@@ -40,7 +40,7 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
-    python_requires='>=3.8',
+    python_requires='>=3.10',  # torch 2.13 needs 3.10
     install_requires=parse_requirements('requirements.txt'),
     extras_require={
         name: parse_requirements(f'requirements/{name}.txt')

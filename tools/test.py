@@ -20,7 +20,7 @@ checked before the evaluation starts.
 JSON; ``--dump`` writes a pickle with the test features and their ids:
 ``feats`` (N, D) float32 array, ``pids``, ``camids``, ``sceneids`` (when the
 dataset has scenes), ``is_query``, ``is_gallery`` (N,) arrays and
-``img_paths`` (see :func:`mmieee.evaluation.collect_features`); the path
+``img_paths`` (a :class:`mmieee.evaluation.FeatureSet` file); the path
 is logged. ``--show-dir`` writes the rank lists of the ``--show-num`` worst
 queries (:class:`mmieee.engine.ReIDVisualizationHook`) and an
 ``index.html``.
@@ -38,6 +38,7 @@ from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           build_test_runner, check_output_dir,
                           check_output_file, exit_on_user_error,
                           load_tool_config, parse_tool_args, writing)
+from mmieee.utils.cpu_load import warn_if_oversubscribed
 
 #: What ``--out`` may end with (the formats of ``mmengine.dump``).
 OUT_SUFFIXES = ('.json', '.yaml', '.yml', '.pkl')
@@ -112,6 +113,7 @@ def main(argv=None) -> dict:
         if args.dump:
             runner.test_evaluator.metrics.append(
                 DumpReIDFeatures(out_file=args.dump))
+        warn_if_oversubscribed()
         metrics = runner.test()
         if args.out and runner.rank == 0:
             with writing(args.out):

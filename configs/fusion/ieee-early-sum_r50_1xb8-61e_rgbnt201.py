@@ -2,7 +2,7 @@
 # triplet are summed into one image, which goes through ONE ResNet-50 stream
 # (ImageNet init, last stride 1) and then the IEEE part path (6 stripes ->
 # 768-d reduce -> REM -> 128-d part FCs) of a single branch
-# (mmieee/models/fusions/early_sum_fusion.py). Everything else is the
+# (mmieee/models/backbones/early_sum_fusion.py). Everything else is the
 # official recipe (ieee_r50_1xb8-61e_rgbnt201.py).
 # Losses: label-smoothed CE on the branch's 6 part classifiers (summed).
 # 3M is OFF: it compares per-modality features, and there is one fused

@@ -17,13 +17,12 @@ would not match mmcv's (cv2) interpolation bit for bit. Output ``feats``:
 (B, D) float32, D = M x parts x part dim (2304 for the full model), compared
 with squared Euclidean distance as in PyTorch.
 
-Exporter: the TorchScript-based ``torch.onnx.export(..., dynamo=False)``.
-With torch 2.13 it works offline with only ``onnx`` installed and exports
-the tiny test model in about 1.5 s; the ``dynamo=True`` exporter (torch's
-default since 2.9) needs the extra ``onnxscript`` package and took about 30
-s for the same model. The TorchScript exporter is deprecated upstream; when
-it is removed, ``dynamo=True`` (with ``onnxscript`` in the deploy extra) is
-the replacement.
+Exporter: the TorchScript-based ``torch.onnx.export(..., dynamo=False)``,
+which works offline with only ``onnx`` installed; the ``dynamo=True``
+exporter (torch's default since 2.9) needs the extra ``onnxscript`` package
+and is much slower (docs/inference.md compares them). The TorchScript
+exporter is deprecated upstream; when it is removed, ``dynamo=True`` (with
+``onnxscript`` in the deploy extra) is the replacement.
 """
 import warnings
 from typing import Dict, Optional, Sequence

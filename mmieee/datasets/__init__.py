@@ -8,3 +8,4 @@ from .rgbnt100 import RGBNT100  # noqa: F401
 from .rgbnt201 import RGBNT201  # noqa: F401
 from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
+from .wmveid863 import WMVEID863  # noqa: F401

@@ -168,12 +168,18 @@ class BaseMultiModalReIDDataset(BaseDataset):
         an error listing them (:func:`~.layout.list_image_names`)."""
         return list_image_names(folder, self.name)
 
-    def parse_name(self, name: str, path: str) -> Optional[dict]:
+    def parse_name(self,
+                   name: str,
+                   path: str,
+                   pid: Optional[int] = None) -> Optional[dict]:
         """Read pid / camid (/ sceneid) from a file name.
 
         Args:
             name (str): The file name (no folder).
             path (str): The full path, for messages.
+            pid (int, optional): The identity of the folder the file lies
+                in (identity-folder layouts); used when the names carry
+                none.
 
         Returns:
             dict | None: ``dict(pid=..., camid=...[, sceneid=...])`` (empty
@@ -185,6 +191,8 @@ class BaseMultiModalReIDDataset(BaseDataset):
             self._raise_bad_name([path])
         if not info:
             return info
+        if 'pid' not in info:
+            info = dict(pid=pid, **info)
         if info['pid'] in self.layout.junk_pids:
             return None
         if info['camid'] < 0:
@@ -214,12 +222,16 @@ class BaseMultiModalReIDDataset(BaseDataset):
         if bad:
             self._raise_bad_name(bad)
 
-    def scan_modality_dirs(self, dirs: Mapping[str, str]) -> List[dict]:
+    def scan_modality_dirs(self,
+                           dirs: Mapping[str, str],
+                           pid: Optional[int] = None) -> List[dict]:
         """Samples from one folder per modality holding same-named files.
 
         Args:
             dirs (Mapping[str, str]): Selected modality → folder, in the
                 order of ``self.modalities``.
+            pid (int, optional): Identity of the enclosing identity folder
+                (for names that carry none).
 
         Returns:
             list[dict]: One ``data_info`` per file name (sorted), with
@@ -253,8 +265,8 @@ class BaseMultiModalReIDDataset(BaseDataset):
                 'restore the files or remove the incomplete samples.')
         infos = []
         for name in union:
-            info = self.parse_name(name, osp.join(next(iter(dirs.values())),
-                                                  name))
+            info = self.parse_name(
+                name, osp.join(next(iter(dirs.values())), name), pid)
             if info is None:
                 continue
             info['img_path'] = [osp.join(dirs[m], name) for m in dirs]
@@ -290,7 +302,8 @@ class BaseMultiModalReIDDataset(BaseDataset):
 
     def scan_id_folders(self, folder: str) -> List[dict]:
         """Samples of every identity folder (``id_folder_format``), ids in
-        numeric order; each folder's files must carry its id."""
+        numeric order; each folder's files must carry its id (or, where the
+        names carry none, get it)."""
         id_dirs = sorted(
             (d for d in os.listdir(folder)
              if not d.startswith('.') and osp.isdir(osp.join(folder, d))),
@@ -304,10 +317,12 @@ class BaseMultiModalReIDDataset(BaseDataset):
                     '(expected digits, e.g. '
                     f'{self.layout.id_folder_format.format(pid=19)}). '
                     f'Expected layout:\n{self.layout.describe()}')
-            id_infos = self.scan_modality_dirs({
-                m: osp.join(path, self.layout.modality_folders[m])
-                for m in self.modalities
-            })
+            id_infos = self.scan_modality_dirs(
+                {
+                    m: osp.join(path, self.layout.modality_folders[m])
+                    for m in self.modalities
+                },
+                pid=int(id_dir))
             for info in id_infos:
                 if info['pid'] != int(id_dir):
                     raise ValueError(

@@ -29,7 +29,8 @@ class MultiModalFolderDataset(BaseMultiModalReIDDataset):
              split_folders=dict(train='train', query='test',
                                 gallery='test'))
 
-    docs/add_dataset.md walks through a complete example.
+    docs/datasets.md ("Adding your own dataset") walks through a complete
+    example.
     """
 
     LAYOUT = DatasetLayout()

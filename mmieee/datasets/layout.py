@@ -5,8 +5,9 @@ the dataset classes read from and the synthetic-data generator writes to.
 A :class:`DatasetLayout` names the folders of each split, the folder of each
 modality, the file-name rule (a regex with named groups ``pid`` and
 ``camid``, optionally ``sceneid``) and, for the two unusual layouts, whether
-samples are grouped in one folder per identity (MSVR310) or stored as one
-file holding the modalities side by side (RGBNT100). Each dataset class
+samples are grouped in one folder per identity (MSVR310, WMVEID863; where
+the names carry no ``pid``, the folder gives it) or stored as one file
+holding the modalities side by side (RGBNT100). Each dataset class
 states its layout once, as the class default ``LAYOUT``; every field can be
 overridden by a constructor argument of the same name (mmpretrain's
 ``CustomDataset`` style), which is how :class:`MultiModalFolderDataset`
@@ -45,9 +46,11 @@ class DatasetLayout:
             (RGBNT201's protocol).
         name_pattern (str, optional): Regex matched against the whole file
             name (``re.fullmatch``, case-insensitive) with named groups
-            ``pid`` and ``camid`` and optionally ``sceneid``. None: the
-            names carry no ids (any image name; test splits only, e.g. a
-            gallery folder searched with the inferencer).
+            ``pid`` and ``camid`` and optionally ``sceneid``. ``pid`` may be
+            left out when ``id_folder_format`` is given: the identity is
+            then the number of the identity folder. None: the names carry
+            no ids (any image name; test splits only, e.g. a gallery folder
+            searched with the inferencer).
         name_format (str, optional): ``str.format`` template of a file name
             without extension, with fields ``pid``, ``camera`` (the camera
             number as written in names), ``index``, ``scene``, ``frame``.
@@ -59,8 +62,8 @@ class DatasetLayout:
         junk_pids (Sequence[int]): pids whose samples are dropped.
         id_folder_format (str, optional): Each split folder holds one folder
             per identity, named by this template of ``pid`` (e.g.
-            ``'{pid:04d}'``), which holds the modality folders (MSVR310).
-            None: no identity folders.
+            ``'{pid:04d}'``), which holds the modality folders (MSVR310,
+            WMVEID863). None: no identity folders.
         tile_width (int, optional): Each sample is one file with the
             modalities side by side, each ``tile_width`` pixels wide, in
             ``modality_folders`` order (RGBNT100); the modality folders are
@@ -105,12 +108,16 @@ class DatasetLayout:
         set_(self, 'split_folders', splits)
         set_(self, 'junk_pids', tuple(int(p) for p in self.junk_pids))
         set_(self, 'camid_base', int(self.camid_base))
-        for group in ('pid', 'camid') if self.has_ids else ():
+        # names may leave the pid to the identity folders
+        required = ('camid', ) if self.id_folder_format else ('pid', 'camid')
+        for group in required if self.has_ids else ():
             if group not in self.regex.groupindex:
                 raise ValueError(
                     f'{name}: the file-name pattern '
                     f'{self.name_pattern!r} has no named group {group!r} '
-                    '(write e.g. (?P<pid>\\d+) and (?P<camid>\\d+)).')
+                    '(write e.g. (?P<pid>\\d+) and (?P<camid>\\d+); pid may '
+                    'only be left out with identity folders, '
+                    'id_folder_format).')
         if self.tile_width is not None and int(self.tile_width) <= 0:
             raise ValueError(f'{name}: tile_width must be positive, '
                              f'got {self.tile_width!r}.')
@@ -133,6 +140,12 @@ class DatasetLayout:
         return self.name_pattern is not None
 
     @property
+    def pid_in_names(self) -> bool:
+        """Whether file names carry the ``pid`` (else the identity folder
+        gives it)."""
+        return self.has_ids and 'pid' in self.regex.groupindex
+
+    @property
     def regex(self) -> Optional['re.Pattern']:
         """The compiled, case-insensitive file-name rule (None: no ids)."""
         return None if self.name_pattern is None else re.compile(
@@ -146,16 +159,18 @@ class DatasetLayout:
 
         Returns:
             dict | None: ``dict(pid, camid[, sceneid])`` with ``camid``
-            0-based (``camid_base`` subtracted), ``{}`` for a layout without
-            ids, None when the name breaks the rule.
+            0-based (``camid_base`` subtracted; no ``pid`` where the names
+            carry none), ``{}`` for a layout without ids, None when the
+            name breaks the rule.
         """
         if not self.has_ids:
             return {}
         match = self.regex.fullmatch(name)
         if match is None:
             return None
-        ids = dict(pid=int(match.group('pid')),
-                   camid=int(match.group('camid')) - self.camid_base)
+        ids = dict(camid=int(match.group('camid')) - self.camid_base)
+        if 'pid' in match.groupdict():
+            ids = dict(pid=int(match.group('pid')), **ids)
         if match.groupdict().get('sceneid') is not None:
             ids['sceneid'] = int(match.group('sceneid'))
         return ids
@@ -214,6 +229,8 @@ class DatasetLayout:
         elif self.id_folder_format is not None:
             where = (f'<data_root>/{{{splits}}}/<pid>/{{{mods}}}/'
                      '<name>  (same file name in every modality folder)')
+            if not self.pid_in_names:
+                where += '; the <pid> folder gives the identity'
         else:
             where = (f'<data_root>/{{{splits}}}/{{{mods}}}/<name>  '
                      '(same file name in every modality folder)')

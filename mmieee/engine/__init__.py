@@ -1,10 +1,12 @@
 # Copyright (c) mmieee contributors.
-"""What plugs into mmengine's Runner: hooks and the Runner itself."""
+"""What plugs into mmengine's Runner: hooks, parameter schedulers and the
+Runner itself."""
 from .hooks import (EpochSeedHook, NumClassesCheckHook, ReIDCheckpointHook,
                     ReIDVisualizationHook, epoch_seed)
 from .runner import ReIDRunner
+from .schedulers import TimmCosineLR
 
 __all__ = [
     'EpochSeedHook', 'NumClassesCheckHook', 'ReIDCheckpointHook', 'ReIDRunner',
-    'ReIDVisualizationHook', 'epoch_seed'
+    'ReIDVisualizationHook', 'TimmCosineLR', 'epoch_seed'
 ]

@@ -27,12 +27,13 @@ come from each class's :class:`~mmieee.datasets.DatasetLayout`.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
-from mmieee.datasets import MSVR310, RGBNT100, RGBNT201, Market1501MM
+from mmieee.datasets import (MSVR310, RGBNT100, RGBNT201, WMVEID863,
+                             Market1501MM)
 
 #: Layout name (``--layout``) → the dataset class whose layout is written.
 LAYOUTS = {
@@ -40,6 +41,7 @@ LAYOUTS = {
     'market1501mm': Market1501MM,
     'rgbnt100': RGBNT100,
     'msvr310': MSVR310,
+    'wmveid863': WMVEID863,
 }
 
 _GARMENT_PALETTE = np.array(
@@ -244,7 +246,7 @@ def generate_synthetic_dataset(out_dir: str,
                                num_cameras: int = 4,
                                images_per_id_per_camera: int = 3,
                                height: int = 128,
-                               width: int = 64,
+                               width: Optional[int] = None,
                                seed: int = 0,
                                layout: str = 'rgbnt201',
                                ext: str = 'jpg',
@@ -260,8 +262,10 @@ def generate_synthetic_dataset(out_dir: str,
     query (camera 1's only, when there is one image per id and camera) and
     the rest is gallery, and ``num_junk`` pid -1 and ``num_distractors``
     pid 0 images are added to the gallery. Side-by-side files are
-    ``3 * width`` wide: read them with ``RGBNT100(tile_width=width)``. The
-    views of one capture share a scene (scene = image index + 1).
+    ``3 * width`` wide; by default ``width`` is the layout's ``tile_width``
+    (RGBNT100: 256, the 768 x 128 files its config reads), otherwise read
+    them with ``RGBNT100(tile_width=width)``. The views of one capture share
+    a scene (scene = image index + 1).
 
     Train ids are 1..num_train_ids, test ids follow.
 
@@ -272,7 +276,9 @@ def generate_synthetic_dataset(out_dir: str,
         num_cameras (int): Cameras (each id is seen by all). Defaults to 4.
         images_per_id_per_camera (int): Defaults to 3.
         height (int): Image height. Defaults to 128.
-        width (int): Image width (of one modality). Defaults to 64.
+        width (int, optional): Image width of one modality. Defaults to the
+            layout's ``tile_width`` for side-by-side layouts (what their
+            configs read), else 64.
         seed (int): Seed; same seed → byte-identical files. Defaults to 0.
         layout (str): One of :data:`LAYOUTS`. Defaults to ``'rgbnt201'``.
         ext (str): ``'jpg'`` or ``'png'``. Defaults to ``'jpg'``.
@@ -285,6 +291,8 @@ def generate_synthetic_dataset(out_dir: str,
     """
     if layout not in LAYOUTS:
         raise ValueError(f'layout={layout!r} is not one of {sorted(LAYOUTS)}')
+    if width is None:
+        width = LAYOUTS[layout].LAYOUT.tile_width or 64
     ext = ext.lower().lstrip('.')
     if ext not in ('jpg', 'png'):
         raise ValueError(f'ext={ext!r} must be "jpg" or "png"')
@@ -307,6 +315,8 @@ def generate_synthetic_dataset(out_dir: str,
     for pid, cam in extremes:
         name = spec.file_name(pid, cam, 0, ext)
         ids = spec.parse_ids(name)
+        if ids is not None and not spec.pid_in_names:
+            ids['pid'] = pid  # the identity folder gives it
         if ids is None or (ids['pid'], ids['camid']) != (pid, cam):
             raise ValueError(
                 f'{spec.dataset_name} file names cannot hold pid {pid} and '

@@ -1,5 +1,6 @@
 # Copyright (c) mmieee contributors.
-"""Environment shims and the helpers the command-line tools share.
+"""Environment shims, safe weight reading and the helpers the command-line
+tools share.
 
 The two compat shims (torchvision, checkpoints) are applied by
 ``import mmieee``; the rest is what ``tools/`` scripts call before and
@@ -9,6 +10,7 @@ the (CPU-capable) distributed set-up and ``register_all_modules``.
 import warnings
 
 from .cfg_options import merge_cfg_options
+from .clip_weights import load_clip_visual_weights
 from .config_check import check_config
 from .config_text import parse_config_text
 from .data_check import check_data_roots, iter_dataset_cfgs
@@ -30,6 +32,7 @@ from .test_settings import (get_reid_metric_cfg, get_test_dataloader_cfg,
 from .tool_args import CONFIG_HELP, add_common_arguments, parse_tool_args
 from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
                          launch_rank, load_tool_config)
+from .torchscript_weights import read_torchscript_state_dict
 from .torchvision_compat import patch_torchvision_import
 from .work_dir_lock import WorkDirLock
 
@@ -58,7 +61,7 @@ __all__ = [
     'get_test_input_size', 'get_test_pipeline_cfg', 'parse_config_text',
     'OutputWriteError', 'WorkDirBusyError', 'list_models', 'resolve_config',
     'resolve_model', 'check_output_dir', 'check_output_file', 'writing',
-    'write_rgb_image',
-    'CONFIG_HELP', 'add_common_arguments', 'parse_tool_args', 'WorkDirLock',
-    'launch_rank'
+    'write_rgb_image', 'CONFIG_HELP', 'add_common_arguments',
+    'parse_tool_args', 'WorkDirLock', 'launch_rank',
+    'load_clip_visual_weights', 'read_torchscript_state_dict'
 ]

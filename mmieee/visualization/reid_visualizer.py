@@ -280,7 +280,7 @@ class ReIDVisualizer(Visualizer):
         for a match (``True``), red for a wrong identity (``False``) and grey
         when the identity is unknown (``None``), and the distance under each
         item. Pass the items the evaluation protocol keeps (e.g. from
-        :func:`mmieee.visualization.rank_queries`), in rank order.
+        :func:`mmieee.visualization.rank_rows`), in rank order.
 
         Args:
             query_images (Sequence[np.ndarray]): M images (H, W, 3) uint8 RGB

@@ -45,7 +45,8 @@ LAYOUT_OF = {
     'RGBNT201': 'rgbnt201',
     'Market1501MM': 'market1501mm',
     'RGBNT100': 'rgbnt100',
-    'MSVR310': 'msvr310'
+    'MSVR310': 'msvr310',
+    'WMVEID863': 'wmveid863'
 }
 TILE_WIDTH = 16  # width of one modality in the generated RGBNT100 files
 

@@ -47,3 +47,14 @@ def test_describe_states_folders_rule_and_example():
     assert 'side by side' in RGBNT100.LAYOUT.describe()
     assert MultiModalFolderDataset.LAYOUT.name_format is None
     assert 'e.g.' not in MultiModalFolderDataset.LAYOUT.describe()
+
+
+def test_pid_from_identity_folders_only():
+    """Names may leave the pid out only when identity folders give it."""
+    layout = DatasetLayout(name_pattern=r'v(?P<camid>\d)\.jpg',
+                           id_folder_format='{pid:04d}')
+    assert layout.parse_ids('v3.jpg') == dict(camid=3)
+    assert not layout.pid_in_names and RGBNT201.LAYOUT.pid_in_names
+    assert 'the <pid> folder gives the identity' in layout.describe()
+    with pytest.raises(ValueError, match="no named group 'pid'"):
+        DatasetLayout(name_pattern=r'v(?P<camid>\d)\.jpg')

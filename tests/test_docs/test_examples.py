@@ -45,7 +45,8 @@ def campus(tmp_path, monkeypatch):
 
 
 def test_add_your_own_dataset(campus, capsys):
-    load, config, subclass = python_blocks('datasets.md')
+    load, config, subclass = [b for b in python_blocks('datasets.md')
+                              if 'MSVWild863' not in b]
     exec(load, {})
     assert '4 training identities' in capsys.readouterr().out
     path = campus / 'campus_config.py'
@@ -64,6 +65,30 @@ def test_add_your_own_dataset(campus, capsys):
     namespace = {}
     exec(subclass, namespace)
     assert len(namespace['test']) == 2 * 2 * 2
+
+
+def test_wmveid863_demo_copy_from_the_docs(tmp_path, monkeypatch, capsys):
+    """The layout arguments that read DeMo's flat MSVWild863 copy."""
+    block = [b for b in python_blocks('datasets.md') if 'MSVWild863' in b]
+    assert len(block) == 1
+    img = cv2.imencode('.jpg', np.full((16, 8, 3), 90, np.uint8))[1]
+    names = dict(train=['000001_cam1_0_01.jpg'],
+                 query=['000005_cam1_0_01.jpg', '000006_cam2_0_01.jpg'],
+                 test=['000005_cam3_0_02.jpg', '000006_cam4_0_02.jpg'])
+    for split, files in names.items():
+        for name in files:
+            for folder in ('vis', 'ni', 'th'):
+                path = tmp_path / 'data' / 'MSVWild863' / split / folder
+                path.mkdir(parents=True, exist_ok=True)
+                (path / name).write_bytes(img.tobytes())
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(block[0], namespace)
+    assert '2 test vehicles' in capsys.readouterr().out
+    test = namespace['test']
+    infos = [test.get_data_info(i) for i in range(len(test))]
+    assert [(i['pid'], i['camid'], i['is_query']) for i in infos] == [
+        (5, 0, True), (6, 1, True), (5, 2, False), (6, 3, False)]
 
 
 def test_add_your_own_module(tmp_path, monkeypatch):
@@ -120,3 +145,38 @@ def test_two_modality_command_line_from_the_docs(tiny_config):
     model = MODELS.build(cfg.model)
     assert model.modalities == ('RGB', 'TI')
     assert len(model.backbone.streams) == 2
+
+
+def test_official_schedule_configs_from_the_docs():
+    """The two schedule blocks of train_test.md hold the arguments that the
+    scheduler test proves equal to the official tables."""
+    import json
+    ref = json.loads((REPO / 'tests' / 'data' /
+                      'official_lr_schedules.json').read_text())
+    blocks = [b for b in python_blocks('train_test.md')
+              if 'TimmCosineLR' in b]
+    assert len(blocks) == 2
+    topreid, demo = ({}, {})
+    exec(blocks[0], topreid)
+    exec(blocks[1], demo)
+    sched = dict(topreid['param_scheduler'])
+    assert sched.pop('type') == 'TimmCosineLR'
+    assert sched == ref['topreid_rgbnt201']['scheduler']
+    optimizer = topreid['optim_wrapper']['optimizer']
+    assert {k: optimizer[k] for k in ('type', 'lr', 'momentum',
+                                      'weight_decay')} == \
+        ref['topreid_rgbnt201']['optimizer']
+    assert topreid['optim_wrapper']['paramwise_cfg'] == dict(
+        custom_keys={'bias': dict(lr_mult=2.0)})
+    sched = dict(demo['param_scheduler'])
+    sched.pop('type')
+    official = dict(ref['demo']['RGBNT201']['scheduler'])
+    official['noise_range'] = tuple(official['noise_range'])
+    assert sched == official
+    optimizer = demo['optim_wrapper']['optimizer']
+    assert optimizer == ref['demo']['optimizer']
+    keys = demo['optim_wrapper']['paramwise_cfg']['custom_keys']
+    assert keys['bias'] == dict(lr_mult=2.0)
+    assert [v for k, v in keys.items() if k != 'bias'] == [dict(lr=5e-6)]
+    assert topreid['train_cfg']['max_epochs'] == 120
+    assert demo['train_cfg']['max_epochs'] == 50

@@ -47,3 +47,15 @@ def test_relative_markdown_links_resolve(files):
             if not (page.parent / target).exists():
                 broken.append(f'{page.relative_to(REPO)} -> {target}')
     assert not broken, '\n'.join(broken)
+
+
+def test_bare_docs_paths_resolve(files):
+    """``docs/<page>.md`` named in code, configs or docs (not as a markdown
+    link) must exist too."""
+    bare = re.compile(r'(?<![\w/.-])(docs/[\w./-]*\w\.md)')
+    broken = [f'{p.relative_to(REPO)}:{n}: {target}'
+              for p in files if p.suffix in ('.py', '.md', '.sh', '.yml')
+              for n, line in enumerate(p.read_text().splitlines(), 1)
+              for target in bare.findall(line)
+              if not (REPO / target).exists()]
+    assert not broken, '\n'.join(broken)

@@ -195,3 +195,17 @@ def test_cli_runs_as_a_script(tmp_path):
          '--images-per-id-per-camera', '1', '--height', '16', '--width', '8'],
         capture_output=True, text=True, check=True)
     assert 'Wrote 6 image files (rgbnt201 layout, seed 0)' in out.stdout
+
+
+def test_default_sizes_are_what_each_layout_config_reads(tmp_path):
+    """Without --width, the side-by-side layout gets its dataset's tile
+    width, so the RGBNT100 class (and config) reads the files as written."""
+    from mmieee.datasets import RGBNT100
+    from mmieee.datasets.transforms import LoadMultiModalImages
+    generate_synthetic_dataset(
+        str(tmp_path), num_train_ids=1, num_test_ids=1, num_cameras=1,
+        images_per_id_per_camera=2, height=16, layout='rgbnt100')
+    dataset = RGBNT100(str(tmp_path / 'RGBNT100'), split='test',
+                       pipeline=[LoadMultiModalImages()])
+    imgs = dataset[0]['img']
+    assert [img.shape for img in imgs] == [(16, 256, 3)] * 3

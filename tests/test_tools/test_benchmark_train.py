@@ -1,8 +1,9 @@
 # Copyright (c) mmieee contributors.
 """tools/analysis_tools/benchmark_train.py: the projected schedule time is
 iterations x measured step time (by hand, with a virtual clock), a missing
-dataset is replaced by a synthetic stand-in that the output names, and
-options the device cannot run are refused with the reason.
+dataset is replaced by the project's synthetic set and the output names it,
+options the device cannot run are refused with the reason, and a run cut
+short keeps what it measured.
 
 The tool runs in this process (``--in-process``) so that the virtual clock
 reaches it: each training forward advances it by STEP seconds and each
@@ -16,6 +17,7 @@ import pytest
 import torch
 
 from mmieee.models.reid import MultiModalReID
+from mmieee.utils import train_benchmark
 
 REPO = Path(__file__).resolve().parents[2]
 STEP, VAL = 0.5, 0.125  # exact in binary
@@ -42,7 +44,7 @@ def bench(monkeypatch):
         return forward(self, inputs, data_samples, mode)
 
     monkeypatch.setattr(MultiModalReID, 'forward', timed_forward)
-    monkeypatch.setattr(module, '_clock', lambda: now[0])
+    monkeypatch.setattr(train_benchmark, '_clock', lambda: now[0])
     return module
 
 
@@ -109,6 +111,61 @@ def test_stand_in_and_real_split_sizes(bench, tiny_config, tmp_path,
     assert f'{missing} does not exist -> synthetic stand-in in the ' \
         'rgbnt201 layout' in printed
     assert '100 samples spread evenly over 6 ids (--train-samples)' in printed
+
+
+def test_a_run_cut_short_keeps_every_figure_so_far(bench, tiny_config,
+                                                   tmp_path, monkeypatch,
+                                                   capsys):
+    """--out is rewritten after each case; Ctrl-C during the second case
+    leaves the first one's figures in it and prints the table so far."""
+    out = tmp_path / 'res.json'
+    calls = []
+    real = bench.time_train_step
+
+    def second_is_cut(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:
+            partial = json.loads(out.read_text())
+            assert partial['complete'] is False
+            assert [c['name'] for c in partial['cases']] == ['default']
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bench, 'time_train_step', second_is_cut)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main([str(tiny_config), *FAST, '--channels-last', '--out',
+                    str(out)])
+    assert calls == ['default', 'channels-last']
+    res = json.loads(out.read_text())
+    assert res['complete'] is False
+    (case, ) = res['cases']
+    assert (case['name'], case['step_s'], case['val_batch_s']) == \
+        ('default', STEP, VAL)
+    assert case['projection']['total_s'] == 3.5
+    printed, err = capsys.readouterr()
+    assert 'done: default, round 1/1 (1/2): median step 0.500 s' in err
+    assert 'Interrupted (Ctrl-C)' in err
+    table = printed[printed.index('(b) train step'):]
+    assert '\n  default ' in table and 'channels-last' not in table
+
+
+def test_out_is_complete_at_the_end_and_checked_first(bench, tiny_config,
+                                                      tmp_path, capsys):
+    out = tmp_path / 'res.json'
+    bench.main([str(tiny_config), *FAST, '--out', str(out)])
+    assert json.loads(out.read_text())['complete'] is True
+    capsys.readouterr()
+    # an unwritable --out is refused before any measurement
+    blocked = tmp_path / 'file'
+    blocked.write_text('')
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main([str(tiny_config), *FAST, '--out',
+                    str(blocked / 'res.json')])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'Error: --out {blocked / "res.json"}: cannot '
+                          'write it')
+    assert 'done:' not in err
 
 
 @pytest.mark.parametrize('argv, patches, message', [

@@ -1,12 +1,14 @@
 # Copyright (c) mmieee contributors.
 """tools/analysis_tools/summarize_results.py: mean ± std against a hand
 computation, per-seed rows, paper numbers from the metafile, and refusal of
-a study with a missing seed."""
+a study with a missing seed or a damaged / non-finite result."""
 import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from mmieee.utils import ConfigError
 
 TOOL = 'tools/analysis_tools/summarize_results.py'
 OFFICIAL = 'configs/ieee/ieee_r50_1xb8-61e_rgbnt201.py'
@@ -71,7 +73,7 @@ def test_mean_std_and_rows_against_hand_computation(tmp_path):
 def test_refuses_a_missing_seed_and_names_it(tmp_path, tools):
     tool = _load_tool()
     work = _study(tmp_path, seeds=(0, 2))
-    with pytest.raises(tool.SummaryError,
+    with pytest.raises(ConfigError,
                        match=r'ieee_r50_1xb8-61e_rgbnt201: seed 1 has no '
                        r'result'):
         tool.load_study(str(work))
@@ -89,7 +91,7 @@ def test_config_selection_order_and_no_study_file(tmp_path):
     work = _study(tmp_path)
     study = tool.load_study(str(work), configs=['my_variant'])
     assert list(study['configs']) == ['my_variant']
-    with pytest.raises(tool.SummaryError, match="no config named 'nope'"):
+    with pytest.raises(ConfigError, match="no config named 'nope'"):
         tool.load_study(str(work), configs=['nope'])
     (work / 'study.json').unlink()
     # without study.json: every <config>/seed_<n> folder, no metafile path
@@ -104,3 +106,52 @@ def test_single_seed_has_no_spread(tmp_path):
     tool = _load_tool()
     study = tool.load_study(str(_study(tmp_path)), seeds=[1])
     assert '| 52.00 (1 seed) |' in tool.format_table(study)
+
+
+@pytest.mark.parametrize('content, message', [
+    ('{"reid/mAP": 50.0, "reid/R1"', 'is not valid JSON'),  # truncated
+    ('', 'is not valid JSON'),
+    ('[50.0]', 'holds list, not the JSON object of metrics'),
+    ('{"reid/mAP": NaN, "reid/R1": 1, "reid/R5": 1, "reid/R10": 1, '
+     '"reid/mINP": 1}', 'reid/mAP is nan, not a finite number'),
+    ('{"reid/mAP": 1, "reid/R1": Infinity, "reid/R5": 1, "reid/R10": 1, '
+     '"reid/mINP": 1}', 'reid/R1 is inf, not a finite number'),
+])
+def test_refuses_a_damaged_or_non_finite_result_naming_the_file(
+        tmp_path, capsys, content, message):
+    """A result cut short while written, or a NaN / inf metric (JSON as
+    Python writes it), ends the tool with ``Error: <file>: ...`` and exit
+    status 2 -- no traceback, no ``nan ± nan`` row."""
+    tool = _load_tool()
+    work = _study(tmp_path)
+    bad = work / 'my_variant' / 'seed_1' / 'test_metrics.json'
+    bad.write_text(content)
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([str(work)])
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f'Error: {bad}') and message in err
+    assert out == ''
+
+
+def test_study_record_that_is_not_json_is_named(tmp_path):
+    tool = _load_tool()
+    work = _study(tmp_path)
+    (work / 'study.json').write_text('{"configs": {')
+    with pytest.raises(ConfigError,
+                       match=rf'{work / "study.json"} is not valid JSON'):
+        tool.load_study(str(work))
+
+
+def test_out_is_written_whole_or_named(tmp_path, capsys):
+    tool = _load_tool()
+    work = _study(tmp_path)
+    out = tmp_path / 'table.md'
+    table = tool.main([str(work), '--out', str(out)])
+    assert out.read_text() == table
+    blocked = tmp_path / 'table.md' / 'x.md'  # table.md is a file
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([str(work), '--out', str(blocked)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        f'Error: --out {blocked}: cannot write it')

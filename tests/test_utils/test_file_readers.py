@@ -7,7 +7,8 @@ The readers (docs/checkpoints.md, "What is protected"):
 
 * checkpoints: ``mmieee/utils/safe_checkpoint.py`` (mmengine's loader of
   every scheme is replaced by it; ``load_model_weights`` /
-  ``load_from_local`` call it);
+  ``load_from_local`` call it); TorchScript archives of weights (CLIP):
+  ``mmieee/utils/torchscript_weights.py``;
 * feature files and gallery caches: ``FeatureSet.load`` (``.npz`` with
   ``allow_pickle=False``, ``.pkl`` through
   ``mmieee/utils/safe_pickle.load_plain_pickle``);
@@ -57,6 +58,11 @@ ALLOWED: Dict[Tuple[str, str, str], str] = {
     ('mmieee/utils/safe_pickle.py', '_PlainUnpickler', 'pickle.Unpickler'):
     'the plain-pickle reader itself: find_class admits numpy data arrays '
     'and nothing else',
+    ('mmieee/utils/torchscript_weights.py', '_RestrictedUnpickler',
+     'pickle.Unpickler'): 'the TorchScript-archive reader (CLIP weights): '
+    'find_class admits tensor rebuilding with checked arguments, storage '
+    'dtypes, OrderedDict, the list-type tags and inert placeholders for the '
+    'module classes; no numpy, nothing else',
     ('mmieee/evaluation/feature_set.py', 'FeatureSet.load_with_meta',
      'numpy.load'): 'allow_pickle=False (checked below)',
     ('mmieee/utils/tool_setup.py', 'load_tool_config', 'Config.fromfile'):

@@ -1,21 +1,33 @@
 # Copyright (c) mmieee contributors.
-"""Benchmark the chunked Re-ID evaluator against the per-query reference
-(targets: >= 10x faster than the reference at Market-1501 size on 2 CPU
-cores, 20k x 200k under 8 GB peak).
+"""Benchmark the Re-ID evaluation of the test metric against the per-query
+reference, with k-reciprocal re-ranking and several torch thread counts.
+
+    python tools/analysis_tools/benchmark_eval.py [--cases Q,G,D ...]
+        [--threads T ...] [--rerank] [--skip-loop] [--loop-queries N]
+        [--chunk-size C] [--device cpu|cuda] [--out results.json]
 
 Every measurement runs in a fresh subprocess, so its peak resident memory
-(``ru_maxrss``) is its own. Both sides get the same synthetic, identity-
-clustered float32 features (about 21 images per id, 6 cameras; queries drawn
-from the gallery ids) and include the distance computation in their time:
+(:class:`mmieee.utils.peak_memory.PeakMemory`, over the process' lifetime)
+is its own. All get the same synthetic, identity-clustered float32 features
+(about 21 images per id, 6 cameras; queries drawn from the gallery ids) and
+include the distance computation in their time:
 
-* ``chunked``: ``mmieee.evaluation.functional.evaluate_features`` (squared
-  Euclidean, camera exclusion), on the chosen device;
+* ``chunked``: ``RankingProtocol.rank(query, gallery, evaluate=True)``
+  (squared Euclidean, camera exclusion) -- what ``ReIDMetric`` computes
+  after the test -- on the chosen device;
+* ``rerank`` (``--rerank``): the same with k-reciprocal re-ranking
+  (``test_evaluator.rerank=True``);
 * ``loop``: ``mmieee.evaluation.functional.evaluate_rank_reference`` -- per
   query a stable ``argsort``, the same-id-same-camera filter and CMC/AP/INP,
   the torchreid ``eval_market1501`` loop -- on NumPy distances computed 256
-  queries at a time. Where the loop would take too long
-  it runs on the first ``--loop-queries`` queries and its time is
-  extrapolated linearly to all queries (said in the output).
+  queries at a time. Where the loop would take too long it runs on the
+  first ``--loop-queries`` queries and its time is extrapolated linearly to
+  all queries (said in the output).
+
+Each of them runs with every ``--threads`` value (``torch.set_num_threads``
+in the subprocess). Rows are printed as they are measured, with the load
+average before each, and ``--out`` is rewritten after each row, so a run cut
+short keeps what it measured.
 
 Example::
 
@@ -25,23 +37,16 @@ Example::
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 
 DEFAULT_CASES = ('3368,15913,2304', '20000,200000,2304')
-
-
-def _rss_mb() -> float:
-    """Current resident memory in MB (Linux)."""
-    with open('/proc/self/statm') as f:
-        pages = int(f.read().split()[1])
-    return pages * os.sysconf('SC_PAGE_SIZE') / 2**20
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+#: Columns of the printed table and their widths (rows are printed as they
+#: come, so the widths are fixed).
+COLUMNS = (('kind', 7), ('thr', 3), ('Q x G x D', 18), ('seconds', 9),
+           ('peak MB', 8), ('before MB', 9), ('mAP', 6), ('R1', 6),
+           ('mINP', 6), ('load avg', 14))
 
 
 def make_data(num_q: int, num_g: int, dim: int, seed: int = 0):
@@ -90,33 +95,38 @@ def loop_eval(qf, gf, q_pids, g_pids, q_cams, g_cams, num_queries,
     return out
 
 
-def worker(args) -> None:
+def worker(args) -> dict:
+    """One measurement (``args.worker`` on ``args.case``), in this
+    process."""
     import torch
+
+    import mmieee  # noqa: F401
+    from mmieee.evaluation import FeatureSet, RankingProtocol
+    from mmieee.utils.peak_memory import PeakMemory, current_rss_bytes
     num_q, num_g, dim = args.case
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads[0])
     data = make_data(num_q, num_g, dim)
-    rss_before = _rss_mb()
-    if args.worker == 'chunked':
-        import mmieee  # noqa: F401
-        from mmieee.evaluation.functional import evaluate_features
-        qf, gf = data[0].to(args.device), data[1].to(args.device)
-        if args.device.startswith('cuda'):
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
+    rss_before = current_rss_bytes() / 2**20
+    cuda = args.device.startswith('cuda')
+    if args.worker in ('chunked', 'rerank'):
+        qf, gf, q_pids, g_pids, q_cams, g_cams = (t.numpy() for t in data)
+        protocol = RankingProtocol(device=args.device,
+                                   chunk_size=args.chunk_size,
+                                   rerank=args.worker == 'rerank')
+        query = FeatureSet(qf, pids=q_pids, camids=q_cams)
+        gallery = FeatureSet(gf, pids=g_pids, camids=g_cams)
+        gpu = PeakMemory(args.device) if cuda else None
         t0 = time.perf_counter()
-        res = evaluate_features(
-            qf, gf, *data[2:], max_rank=50, chunk_size=args.chunk_size)
-        if args.device.startswith('cuda'):
+        res = protocol.rank(query, gallery, evaluate=True)
+        if cuda:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0
-        out = dict(
-            mAP=res['mAP'],
-            R1=float(res['cmc'][0]),
-            mINP=res['mINP'],
-            num_valid_queries=res['num_valid_queries'],
-            queries_run=num_q)
-        if args.device.startswith('cuda'):
-            out['gpu_peak_mb'] = torch.cuda.max_memory_allocated() / 2**20
+        out = dict(mAP=res['mAP'], R1=float(res['cmc'][0]),
+                   mINP=res['mINP'],
+                   num_valid_queries=res['num_valid_queries'],
+                   queries_run=num_q)
+        if gpu is not None:
+            out['gpu_peak_mb'] = gpu.peak_bytes() / 2**20
     else:
         qf, gf, q_pids, g_pids, q_cams, g_cams = (t.numpy() for t in data)
         n = num_q if args.loop_queries <= 0 else min(num_q,
@@ -125,11 +135,11 @@ def worker(args) -> None:
         out = loop_eval(qf, gf, q_pids, g_pids, q_cams, g_cams, n)
         seconds = (time.perf_counter() - t0) * num_q / n
         out['queries_run'] = n
-    out.update(
-        seconds=seconds,
-        peak_rss_mb=_peak_mb(),
-        rss_before_eval_mb=rss_before)
-    print('RESULT ' + json.dumps(out), flush=True)
+    out.update(seconds=seconds,
+               peak_rss_mb=PeakMemory('cpu', reset=False).peak_bytes() /
+               2**20,
+               rss_before_eval_mb=rss_before)
+    return out
 
 
 def parse_args(argv=None):
@@ -147,19 +157,36 @@ def parse_args(argv=None):
         'all when Q*G <= 1e8, else 100; <= 0: all)')
     parser.add_argument('--chunk-size', type=int, default=None)
     parser.add_argument(
-        '--device', default='cpu', help="chunked evaluator's device")
-    parser.add_argument('--threads', type=int, default=2)
+        '--device', default='cpu', help="the metric's device")
+    parser.add_argument(
+        '--threads', type=int, nargs='+', default=[2],
+        help='torch threads; each value runs every kind (default 2)')
+    parser.add_argument(
+        '--rerank', action='store_true',
+        help='also time the metric with k-reciprocal re-ranking')
     parser.add_argument('--skip-loop', action='store_true')
-    parser.add_argument('--worker', choices=['chunked', 'loop'])
+    parser.add_argument(
+        '--out', help='write the rows as JSON here (after each row)')
+    parser.add_argument('--worker', choices=['chunked', 'rerank', 'loop'])
     parser.add_argument('--case', type=int, nargs=3, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if min(args.threads) < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
+    try:
+        args.cases = [tuple(int(v) for v in text.split(','))
+                      for text in args.cases]
+    except ValueError:
+        args.cases = [()]
+    if any(len(case) != 3 for case in args.cases):
+        parser.error('--cases takes Q,G,D triples of integers')
+    return args
 
 
-def _run(kind, case, args):
+def _run(kind: str, case: tuple, threads: int, args) -> dict:
     cmd = [
         sys.executable, __file__, '--worker', kind, '--case',
         *map(str, case), '--threads',
-        str(args.threads), '--device', args.device
+        str(threads), '--device', args.device
     ]
     if args.chunk_size:
         cmd += ['--chunk-size', str(args.chunk_size)]
@@ -175,41 +202,67 @@ def _run(kind, case, args):
     raise RuntimeError(f'{kind} worker for {case} failed:\n{proc.stderr}')
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> list:
     args = parse_args(argv)
     if args.worker:
         args.case = tuple(args.case)
         if args.loop_queries is None:
             args.loop_queries = 0
-        worker(args)
-        return
-    print(f'threads={args.threads} device={args.device} '
-          f'cpus={os.cpu_count()}; peak = ru_maxrss of a fresh subprocess '
-          '(includes the features); "before" = RSS once the features exist')
-    for text in args.cases:
-        case = tuple(int(v) for v in text.split(','))
-        if len(case) != 3:
-            raise SystemExit(f'--cases takes Q,G,D triples, got {text!r}')
-        print(f'\n== Q={case[0]} G={case[1]} D={case[2]} ==', flush=True)
-        rows = [('chunked', _run('chunked', case, args))]
-        if not args.skip_loop:
-            rows.append(('loop', _run('loop', case, args)))
-        for name, r in rows:
-            note = ''
-            if r['queries_run'] < case[0]:
-                note = (f'  (ran {r["queries_run"]} queries, time '
-                        f'extrapolated x{case[0] / r["queries_run"]:.0f}; '
-                        'metrics over those queries)')
-            gpu = (f' gpu_peak={r["gpu_peak_mb"]:.0f}MB'
-                   if 'gpu_peak_mb' in r else '')
-            peak, before = r['peak_rss_mb'], r['rss_before_eval_mb']
-            print(f'{name:8s} {r["seconds"]:9.2f} s  peak={peak:8.0f}MB '
-                  f'before={before:8.0f}MB{gpu}  '
-                  f'mAP={r["mAP"] * 100:.2f} R1={r["R1"] * 100:.2f} '
-                  f'mINP={r["mINP"] * 100:.2f}{note}', flush=True)
-        if len(rows) == 2:
-            speed = rows[1][1]['seconds'] / rows[0][1]['seconds']
-            print(f'speed-up: {speed:.1f}x', flush=True)
+        print('RESULT ' + json.dumps(worker(args)), flush=True)
+        return []
+    from mmieee.utils.atomic_file import atomic_write
+    from mmieee.utils.cpu_load import load_average
+    from mmieee.utils.text_table import format_row
+    kinds = ['chunked'] + ['rerank'] * args.rerank + \
+        ['loop'] * (not args.skip_loop)
+    res = dict(command=' '.join(sys.argv), cpus=os.cpu_count(),
+               device=args.device, load_average_start=load_average(),
+               rows=[], complete=False)
+
+    def save():
+        if args.out:
+            atomic_write(json.dumps(res, indent=2).encode(), args.out)
+
+    save()
+    print(f'device={args.device} cpus={os.cpu_count()} load average '
+          f'{res["load_average_start"]}; peak = peak RSS of a fresh '
+          'subprocess (features included); "before" = RSS once the features '
+          'exist')
+    names, widths = zip(*COLUMNS)
+    align = 'lrlrrrrrrl'
+    print(format_row(names, widths, align), flush=True)
+    for case in args.cases:
+        for threads in args.threads:
+            for kind in kinds:
+                load = load_average()
+                r = _run(kind, case, threads, args)
+                r.update(kind=kind, threads=threads, case=list(case),
+                         load_average=load)
+                res['rows'].append(r)
+                save()
+                note = ''
+                if r['queries_run'] < case[0]:
+                    note = (f'  (ran {r["queries_run"]} queries, time '
+                            f'extrapolated x{case[0] / r["queries_run"]:.0f}'
+                            '; metrics over those queries)')
+                if 'gpu_peak_mb' in r:
+                    note += f'  gpu peak {r["gpu_peak_mb"]:.0f} MB'
+                print(format_row(
+                    [kind, threads, 'x'.join(map(str, case)),
+                     f'{r["seconds"]:.2f}', f'{r["peak_rss_mb"]:.0f}',
+                     f'{r["rss_before_eval_mb"]:.0f}',
+                     f'{r["mAP"] * 100:.2f}', f'{r["R1"] * 100:.2f}',
+                     f'{r["mINP"] * 100:.2f}', ' '.join(map(str, load))],
+                    widths, align) + note, flush=True)
+            by_kind = {r['kind']: r['seconds'] for r in res['rows']
+                       if r['case'] == list(case) and r['threads'] == threads}
+            if 'loop' in by_kind:
+                print(f'speed-up of chunked over loop at {threads} threads: '
+                      f'{by_kind["loop"] / by_kind["chunked"]:.1f}x',
+                      flush=True)
+    res.update(complete=True, load_average_end=load_average())
+    save()
+    return res['rows']
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 """Memory and time of the inferencer's gallery search (exact and faiss).
 
 Each case runs in a fresh subprocess so that its peak resident memory
-(``ru_maxrss``) is its own. A case allocates G x D float32 gallery features
+(:class:`mmieee.utils.peak_memory.PeakMemory`, over the process' lifetime)
+is its own. A case allocates G x D float32 gallery features
 (identity-clustered, 6 cameras) and Q queries, records the peak so far
 (features included), runs ``set_gallery`` and one ``search(topk)`` of
 ``mmieee.apis.gallery_search`` with the protocol's exclusion, and prints the
@@ -24,6 +25,9 @@ gallery) pair as measured by this script (16 is used). A chunk that spans
 two blocks also holds the next block and a concatenated copy (4 bytes per
 pair); c divides 512 for G >= 2**15, so it never happens there.
 
+Rows are printed as they are measured and ``--out`` (JSON) is rewritten
+after each, so a run cut short keeps what it measured.
+
 Example (what docs/inference.md quotes)::
 
     python tools/analysis_tools/benchmark_retrieval.py \\
@@ -32,7 +36,6 @@ Example (what docs/inference.md quotes)::
 """
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -40,10 +43,9 @@ import time
 import numpy as np
 
 MB = 1e6
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB
+#: Columns of the printed table and their widths (rows come one by one).
+COLUMNS = (('backend', 7), ('G', 7), ('Q', 6), ('D', 5), ('feats MB', 8),
+           ('search peak MB', 14), ('predicted MB', 12), ('time s', 7))
 
 
 def predicted_mb(backend: str, g: int, q: int, d: int) -> float:
@@ -60,6 +62,8 @@ def run_case(backend: str, g: int, q: int, d: int, topk: int) -> dict:
     torch.set_num_threads(1)
     from mmieee.apis.gallery_search import build_search
     from mmieee.evaluation import FeatureSet, RankingProtocol
+    from mmieee.utils.peak_memory import PeakMemory
+    peak = PeakMemory('cpu', reset=False)
     rng = np.random.default_rng(0)
     ids = rng.integers(0, max(1, g // 21), g)
     centres = rng.standard_normal((ids.max() + 1, d), dtype=np.float32)
@@ -74,7 +78,7 @@ def run_case(backend: str, g: int, q: int, d: int, topk: int) -> dict:
     search = build_search(RankingProtocol(device='cpu'), backend)
     gallery = FeatureSet(feats, pids=ids, camids=cams)
     queries = FeatureSet(q_feats, pids=ids[q_rows], camids=cams[q_rows])
-    base = _peak_mb()
+    base = peak.peak_bytes() / MB
     start = time.perf_counter()
     search.set_gallery(gallery)
     out = search.search(queries, topk)
@@ -82,12 +86,12 @@ def run_case(backend: str, g: int, q: int, d: int, topk: int) -> dict:
     assert out['indices'].shape == (q, topk)
     return dict(backend=backend, gallery=g, queries=q, dim=d,
                 features_mb=feats.nbytes / MB,
-                search_peak_mb=_peak_mb() - base,
+                search_peak_mb=peak.peak_bytes() / MB - base,
                 predicted_mb=predicted_mb(backend, g, q, d),
                 seconds=seconds)
 
 
-def main() -> None:
+def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cases', nargs='+',
                         default=['100000,1,2304', '100000,600,2304',
@@ -96,15 +100,20 @@ def main() -> None:
     parser.add_argument('--backends', nargs='+', default=['exact'],
                         choices=['exact', 'faiss'])
     parser.add_argument('--topk', type=int, default=10)
+    parser.add_argument(
+        '--out', help='write the rows as JSON here (after each row)')
     parser.add_argument('--child', help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         backend, g, q, d = args.child.split(',')
         print(json.dumps(run_case(backend, int(g), int(q), int(d),
                                   args.topk)))
-        return
-    print(f'{"backend":>7} {"G":>9} {"Q":>6} {"D":>5} {"feats MB":>9} '
-          f'{"search peak MB":>15} {"predicted MB":>13} {"time s":>8}')
+        return []
+    from mmieee.utils.atomic_file import atomic_write
+    from mmieee.utils.text_table import format_row
+    names, widths = zip(*COLUMNS)
+    print(format_row(names, widths, 'r' * len(names)), flush=True)
+    rows = []
     for case in args.cases:
         for backend in args.backends:
             proc = subprocess.run(
@@ -112,10 +121,15 @@ def main() -> None:
                  '--topk', str(args.topk)],
                 capture_output=True, text=True, check=True)
             r = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f'{r["backend"]:>7} {r["gallery"]:>9} {r["queries"]:>6} '
-                  f'{r["dim"]:>5} {r["features_mb"]:>9.0f} '
-                  f'{r["search_peak_mb"]:>15.0f} {r["predicted_mb"]:>13.0f} '
-                  f'{r["seconds"]:>8.2f}')
+            rows.append(r)
+            if args.out:
+                atomic_write(json.dumps(rows, indent=2).encode(), args.out)
+            print(format_row(
+                [r['backend'], r['gallery'], r['queries'], r['dim'],
+                 f'{r["features_mb"]:.0f}', f'{r["search_peak_mb"]:.0f}',
+                 f'{r["predicted_mb"]:.0f}', f'{r["seconds"]:.2f}'], widths,
+                'r' * len(names)), flush=True)
+    return rows
 
 
 if __name__ == '__main__':

@@ -44,6 +44,7 @@ from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           build_test_runner, check_output_dir,
                           check_output_file, exit_on_user_error,
                           load_tool_config, parse_tool_args, writing)
+from mmieee.utils.text_table import format_table as text_table
 
 COLUMNS = ('mAP', 'R1', 'R5', 'R10')
 #: Query -> gallery modality pairs of the paper's Table 2, in its order.
@@ -128,20 +129,6 @@ def cross_modal_pairs(
     return chosen, skipped
 
 
-def _table(header: Sequence[str], body: List[Sequence[str]],
-           left: int) -> str:
-    """Plain-text table; the first ``left`` columns left-aligned."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
-
-    def line(cells):
-        return '  '.join(
-            f'{c:<{w}}' if i < left else f'{c:>{w}}'
-            for i, (c, w) in enumerate(zip(cells, widths)))
-
-    rule = '  '.join('-' * w for w in widths)
-    return '\n'.join([line(header), rule] + [line(b) for b in body])
-
-
 def _values(row: dict) -> Tuple[str, ...]:
     return tuple(f'{row["metrics"].get(f"reid/{c}", float("nan")):.2f}'
                  for c in COLUMNS)
@@ -151,13 +138,15 @@ def format_table(rows: List[dict]) -> str:
     """Missing-modality table: missing, present, mAP, R1, R5, R10 (%)."""
     body = [(' + '.join(r['missing']) or 'none (full)',
              ' + '.join(r['present'])) + _values(r) for r in rows]
-    return _table(('Missing', 'Present') + COLUMNS, body, left=2)
+    return text_table(('Missing', 'Present') + COLUMNS, body,
+                      align='ll' + 'r' * len(COLUMNS), rule=True)
 
 
 def format_cross_table(rows: List[dict]) -> str:
     """Cross-modal table: query -> gallery, mAP, R1, R5, R10 (%)."""
     body = [(f'{r["query"]} -> {r["gallery"]}', ) + _values(r) for r in rows]
-    return _table(('Query -> gallery', ) + COLUMNS, body, left=1)
+    return text_table(('Query -> gallery', ) + COLUMNS, body,
+                      align='l' + 'r' * len(COLUMNS), rule=True)
 
 
 def scenarios(args: argparse.Namespace, modalities: Tuple[str, ...],

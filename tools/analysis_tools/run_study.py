@@ -12,11 +12,14 @@ For every config and seed, in that order, the run lives in
 1. ``tools/train.py CONFIG --work-dir RUN --cfg-options ... randomness.seed=S``
    (with ``--resume`` when the run has a checkpoint but not the last one);
 2. ``tools/test.py CONFIG RUN/epoch_<max_epochs>.pth --out
-   RUN/test_metrics.json`` -- the LAST epoch's checkpoint, as everywhere in
-   mmieee.
+   RUN/test_metrics.partial.json`` -- the LAST epoch's checkpoint, as
+   everywhere in mmieee; the result is checked (JSON, finite numbers) and
+   renamed to ``RUN/test_metrics.json``, or the study stops naming it.
 
-A run whose ``test_metrics.json`` exists is skipped, so the same command
-continues an interrupted study. ``DIR/study.json`` records the configs, the
+A run whose ``test_metrics.json`` holds a complete, finite result is
+skipped, so the same command continues an interrupted study (a damaged
+result is named and tested again). The files and their checks:
+:mod:`mmieee.utils.study_layout`. ``DIR/study.json`` records the configs, the
 seeds and the ``--cfg-options`` of the study; a later call with other
 options is refused (its runs would not be comparable), other configs or
 seeds are added. ``tools/analysis_tools/summarize_results.py DIR`` turns
@@ -28,7 +31,9 @@ is printed): every run gets a fresh process, so mmengine's global state
 the distributed process group and the memory of one run cannot leak into
 the next, and one failing run stops the study with its log instead of
 taking the finished runs with it. Their output goes to
-``RUN/train_stdout.log`` and ``RUN/test_stdout.log``.
+``RUN/train_stdout.log`` and ``RUN/test_stdout.log``; each run is announced
+with its number, the study's time so far and an estimate of the time left,
+and while it runs the log's last line is shown every minute.
 
 ``--launcher pytorch --nproc N`` runs each of them through
 ``tools/dist_train.sh`` / ``tools/dist_test.sh`` with N processes (GPUs, or
@@ -36,23 +41,29 @@ gloo CPU processes). SLURM is not wrapped: run the printed commands with
 ``tools/slurm_train.sh``.
 """
 import argparse
-import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import DictAction
 
 import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
 from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.utils.study_layout import (METRICS_FILE, PARTIAL_METRICS_FILE,
+                                       STUDY_FILE, commit_run_metrics,
+                                       config_name, read_run_metrics,
+                                       read_study, run_dir, write_study)
 
 REPO = Path(__file__).resolve().parents[2]
-STUDY_FILE = 'study.json'
-METRICS_FILE = 'test_metrics.json'
+#: Seconds between two progress lines of a running train / test.
+HEARTBEAT_S = 60.0
+#: The clock of the progress lines (tests replace it).
+_clock: Callable[[], float] = time.monotonic
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -84,11 +95,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def config_name(config: str) -> str:
-    """``configs/x/name.py`` -> ``name`` (the run folder's name)."""
-    return osp.splitext(osp.basename(config))[0]
-
-
 def parse_cfg_options(options: Sequence[str]) -> Dict:
     """Parse ``KEY=VALUE`` strings as ``--cfg-options`` does (DictAction)."""
     parser = argparse.ArgumentParser(add_help=False)
@@ -107,16 +113,13 @@ def load_study(work_dir: str, configs: Sequence[str], seeds: Sequence[int],
         ConfigError: The study was made with other ``--cfg-options``, or two
             configs share a name.
     """
-    path = osp.join(work_dir, STUDY_FILE)
-    study = dict(configs={}, seeds=[], cfg_options=list(cfg_options))
-    if osp.isfile(path):
-        with open(path) as f:
-            study = json.load(f)
-        if study['cfg_options'] != list(cfg_options):
-            raise ConfigError(
-                f'{path} was made with --cfg-options '
-                f'{study["cfg_options"]}, not {list(cfg_options)}: runs with '
-                'other options are not comparable; use another --work-dir')
+    study = read_study(work_dir) or dict(
+        configs={}, seeds=[], cfg_options=list(cfg_options))
+    if study['cfg_options'] != list(cfg_options):
+        raise ConfigError(
+            f'{osp.join(work_dir, STUDY_FILE)} was made with --cfg-options '
+            f'{study["cfg_options"]}, not {list(cfg_options)}: runs with '
+            'other options are not comparable; use another --work-dir')
     for config in configs:
         name = config_name(config)
         # Recorded relative to the repository when inside it (for the
@@ -134,10 +137,10 @@ def load_study(work_dir: str, configs: Sequence[str], seeds: Sequence[int],
     return study
 
 
-def final_epoch(config: str, options: Dict, run_dir: str) -> int:
+def final_epoch(config: str, options: Dict, run: str) -> int:
     """``train_cfg.max_epochs`` after the options; checks the config and
     its data folders now rather than hours into the study."""
-    cfg = load_tool_config(config, options, run_dir, 'none')
+    cfg = load_tool_config(config, options, run, 'none')
     if not cfg.get('train_cfg', {}).get('by_epoch', True):
         raise ConfigError(f'{config}: run_study.py needs an epoch-based '
                           'train_cfg (it tests epoch_<max_epochs>.pth)')
@@ -169,7 +172,7 @@ class Study:
             self.epochs[config] = final_epoch(config, options, run)
 
     def run_dir(self, config: str, seed: int) -> str:
-        return osp.join(self.work_dir, config_name(config), f'seed_{seed}')
+        return run_dir(self.work_dir, config_name(config), seed)
 
     def options(self, seed: int) -> List[str]:
         return ['--cfg-options', *self.args.cfg_options,
@@ -190,7 +193,7 @@ class Study:
         run = self.run_dir(config, seed)
         ckpt = osp.join(run, f'epoch_{self.epochs[config]}.pth')
         extra = ['--work-dir', osp.join(run, 'test'), '--out',
-                 osp.join(run, METRICS_FILE)]
+                 osp.join(run, PARTIAL_METRICS_FILE)]
         if self.args.launcher == 'pytorch':
             head = ['bash', str(REPO / 'tools' / 'dist_test.sh'), config,
                     ckpt, str(self.args.nproc)]
@@ -201,14 +204,21 @@ class Study:
 
     def plan(self) -> List[tuple]:
         """(config, seed, steps) of every run; steps are 'train',
-        'resume', 'test' or nothing for a finished run."""
+        'resume', 'test' or nothing for a finished run (one whose result
+        is complete and finite; a refused one is tested again)."""
         runs = []
         for config in self.args.configs:
             for seed in self.args.seeds:
                 run = self.run_dir(config, seed)
-                if osp.isfile(osp.join(run, METRICS_FILE)):
-                    steps = []
-                elif osp.isfile(
+                result = osp.join(run, METRICS_FILE)
+                if osp.isfile(result):
+                    try:
+                        read_run_metrics(result, required=('mAP', ))
+                        runs.append((config, seed, []))
+                        continue
+                    except ConfigError as err:
+                        print(f'Not finished: {err}', flush=True)
+                if osp.isfile(
                         osp.join(run, f'epoch_{self.epochs[config]}.pth')):
                     steps = ['test']
                 elif osp.isfile(osp.join(run, 'last_checkpoint')):
@@ -218,31 +228,14 @@ class Study:
                 runs.append((config, seed, steps))
         return runs
 
-    def execute(self, cmd: List[str], log: str) -> float:
-        """Run ``cmd`` with its output in ``log``; stop the study on a
-        failure, showing the end of the log."""
-        os.makedirs(osp.dirname(log), exist_ok=True)
-        env = dict(os.environ, PYTHON=sys.executable)
-        start = time.time()
-        with open(log, 'w') as out:
-            code = subprocess.call(
-                cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        if code != 0:
-            with open(log) as f:
-                tail = ''.join(f.readlines()[-30:])
-            raise RuntimeError(f'{" ".join(cmd)}\nexited with status {code}; '
-                               f'end of {log}:\n{tail}')
-        return time.time() - start
-
     def run(self) -> None:
         runs = self.plan()
         todo = [r for r in runs if r[2]]
         print(f'Study {self.work_dir}: {len(runs)} runs, '
               f'{len(runs) - len(todo)} already done.', flush=True)
         if not self.args.dry_run:
-            os.makedirs(self.work_dir, exist_ok=True)
-            with open(osp.join(self.work_dir, STUDY_FILE), 'w') as f:
-                json.dump(self.study, f, indent=2)
+            write_study(self.work_dir, self.study)
+        start = _clock()
         for i, (config, seed, steps) in enumerate(todo, 1):
             run = self.run_dir(config, seed)
             for step in steps:
@@ -252,17 +245,79 @@ class Study:
                     cmd = self.train_cmd(config, seed, step == 'resume')
                 kind = 'test' if step == 'test' else 'train'
                 print(f'[{i}/{len(todo)}] {config_name(config)} seed {seed}'
-                      f': {step}\n  {" ".join(cmd)}', flush=True)
+                      f': {step} ({progress(_clock() - start, i, len(todo))})'
+                      f'\n  {" ".join(cmd)}', flush=True)
                 if self.args.dry_run:
                     continue
-                took = self.execute(cmd, osp.join(run, f'{kind}_stdout.log'))
+                took = run_logged(cmd, osp.join(run, f'{kind}_stdout.log'))
                 print(f'  done in {took / 60:.1f} min', flush=True)
             if not self.args.dry_run:
-                with open(osp.join(run, METRICS_FILE)) as f:
-                    metrics = json.load(f)
+                metrics = commit_run_metrics(run)
                 print('  ' + '  '.join(f'{k.split("/")[-1]} {v:.2f}'
                                        for k, v in metrics.items()),
                       flush=True)
+
+
+def progress(elapsed: float, i: int, total: int) -> str:
+    """``'study 3.0 min so far, about 6.0 min left'`` when run ``i`` of
+    ``total`` starts (the estimate: the mean of the runs done)."""
+    text = f'study {elapsed / 60:.1f} min so far'
+    if i > 1:
+        text += f', about {elapsed / (i - 1) * (total - i + 1) / 60:.1f} ' \
+            'min left'
+    return text
+
+
+def last_line(path: str, limit: int = 160) -> str:
+    """The last non-empty line of a log, colour codes removed, shortened
+    to ``limit`` characters."""
+    try:
+        with open(path, 'rb') as f:
+            f.seek(max(0, os.path.getsize(path) - 4096))
+            tail = f.read().decode('utf-8', 'replace')
+    except OSError:
+        return ''
+    lines = [ln.strip() for ln in re.sub(r'\x1b\[[0-9;]*m', '',
+                                         tail).splitlines() if ln.strip()]
+    line = lines[-1] if lines else ''
+    return line if len(line) <= limit else line[:limit - 3] + '...'
+
+
+def run_logged(cmd: List[str], log: str,
+               heartbeat_s: Optional[float] = None) -> float:
+    """Run ``cmd`` with its output in ``log``, printing the log's last line
+    every ``heartbeat_s`` seconds (when it changed), and return the
+    seconds it took; a failure stops the study, showing the end of the
+    log."""
+    heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
+    os.makedirs(osp.dirname(log), exist_ok=True)
+    env = dict(os.environ, PYTHON=sys.executable)
+    start = _clock()
+    shown = ''
+    with open(log, 'w') as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            while True:
+                try:
+                    code = proc.wait(timeout=heartbeat_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    line = last_line(log)
+                    if line and line != shown:
+                        print(f'  {(_clock() - start) / 60:.1f} min: {line}',
+                              flush=True)
+                        shown = line
+        except BaseException:
+            proc.terminate()
+            proc.wait()
+            raise
+    if code != 0:
+        with open(log) as f:
+            tail = ''.join(f.readlines()[-30:])
+        raise RuntimeError(f'{" ".join(cmd)}\nexited with status {code}; '
+                           f'end of {log}:\n{tail}')
+    return _clock() - start
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -270,7 +325,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     with exit_on_user_error():
         study = Study(args)
     try:
-        study.run()
+        with exit_on_user_error():
+            study.run()
     except RuntimeError as err:
         print(f'Error: {err}', file=sys.stderr)
         sys.exit(1)

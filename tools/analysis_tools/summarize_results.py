@@ -9,36 +9,34 @@ For every config of the study (``DIR/study.json``; without it, every
 ``--configs`` or the study's: the mean ± standard deviation over the seeds
 of mAP, R1, R5, R10 and mINP (the last epoch's test, ``test_metrics.json``,
 in percent), then one row per seed, beside the paper's mAP / R1 / R5 / R10
-when the config's entry in a ``configs/**/metafile.yml`` has ``Paper
+when the config's entry in a ``configs/*/metafile.yml`` has ``Paper
 Results``. The standard deviation is the sample one (n - 1 in the
 denominator).
 
 Every config must have every seed of the study (or of ``--seeds``): a
 missing result is an error naming the config and the seed, never a mean
-over fewer runs.
+over fewer runs; a result that is not JSON (a write cut short) or holds a
+NaN / infinite metric is an error naming the file, never ``nan ± nan``
+(the study layout: :mod:`mmieee.utils.study_layout`).
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
-import re
-import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
-import yaml
+
+from mmieee.apis.model_index import load_model_index
+from mmieee.utils import ConfigError, exit_on_user_error
+from mmieee.utils.atomic_file import atomic_write
+from mmieee.utils.study_layout import (METRICS, METRICS_FILE, STUDY_FILE,
+                                       read_run_metrics, read_study, run_dir,
+                                       seed_dirs)
+from mmieee.utils.text_table import format_table as text_table
 
 REPO = Path(__file__).resolve().parents[2]
-METRICS = ('mAP', 'R1', 'R5', 'R10', 'mINP')
 PAPER_METRICS = ('mAP', 'R1', 'R5', 'R10')
-STUDY_FILE = 'study.json'
-METRICS_FILE = 'test_metrics.json'
-
-
-class SummaryError(ValueError):
-    """A study folder that cannot be summarised (the message says why)."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -71,25 +69,15 @@ def paper_results(config: Optional[str]) -> Dict[str, float]:
     if not config:
         return {}
     target = osp.realpath(REPO / config)  # an absolute config stays
-    for metafile in sorted(glob.glob(str(REPO / 'configs' / '**' /
-                                         'metafile.yml'),
-                                     recursive=True)):
-        with open(metafile) as f:
-            meta = yaml.safe_load(f) or {}
-        for entry in meta.get('Models', []):
-            if osp.realpath(REPO / entry.get('Config', '')) == target:
-                results = entry.get('Paper Results') or []
-                return dict(results[0]['Metrics']) if results else {}
+    try:
+        index = load_model_index()
+    except FileNotFoundError:
+        return {}
+    for entry in index.values():
+        if osp.realpath(entry['Config']) == target:
+            results = entry.get('Paper Results') or []
+            return dict(results[0]['Metrics']) if results else {}
     return {}
-
-
-def _seed_dirs(config_dir: str) -> List[int]:
-    seeds = []
-    for path in glob.glob(osp.join(config_dir, 'seed_*')):
-        match = re.fullmatch(r'seed_(-?\d+)', osp.basename(path))
-        if match and osp.isdir(path):
-            seeds.append(int(match.group(1)))
-    return sorted(seeds)
 
 
 def load_study(work_dir: str, configs: Optional[Sequence[str]] = None,
@@ -106,48 +94,43 @@ def load_study(work_dir: str, configs: Optional[Sequence[str]] = None,
         'runs': {seed: {metric: value}}}}}``.
 
     Raises:
-        SummaryError: No study there, an unknown config name, or a config
-            without the result of one of the seeds (named).
+        ConfigError: No study there, an unknown config name, a config
+            without the result of one of the seeds, or a result that is not
+            JSON or not finite (each named).
     """
     if not osp.isdir(work_dir):
-        raise SummaryError(f'{work_dir} is not a folder')
-    study_file = osp.join(work_dir, STUDY_FILE)
-    if osp.isfile(study_file):
-        with open(study_file) as f:
-            study = json.load(f)
+        raise ConfigError(f'{work_dir} is not a folder')
+    study = read_study(work_dir)
+    if study is not None:
         paths = dict(study['configs'])
         all_seeds = list(study['seeds'])
     else:
         names = sorted(n for n in os.listdir(work_dir)
-                       if _seed_dirs(osp.join(work_dir, n)))
+                       if seed_dirs(osp.join(work_dir, n)))
         paths = {n: None for n in names}
         all_seeds = sorted({s for n in names
-                            for s in _seed_dirs(osp.join(work_dir, n))})
+                            for s in seed_dirs(osp.join(work_dir, n))})
     if not paths:
-        raise SummaryError(f'{work_dir} holds no study (no {STUDY_FILE}, '
-                           'no <config>/seed_<seed>/ folders)')
+        raise ConfigError(f'{work_dir} holds no study (no {STUDY_FILE}, '
+                          'no <config>/seed_<seed>/ folders)')
     names = list(configs) if configs else list(paths)
     unknown = [n for n in names if n not in paths]
     if unknown:
-        raise SummaryError(f'{work_dir} has no config named {unknown[0]!r}; '
-                           f'it has {sorted(paths)}')
+        raise ConfigError(f'{work_dir} has no config named {unknown[0]!r}; '
+                          f'it has {sorted(paths)}')
     seeds = sorted(seeds) if seeds else sorted(all_seeds)
     out = dict(seeds=seeds, configs={})
     for name in names:
         runs = {}
         for seed in seeds:
-            path = osp.join(work_dir, name, f'seed_{seed}', METRICS_FILE)
+            path = osp.join(run_dir(work_dir, name, seed), METRICS_FILE)
             if not osp.isfile(path):
-                raise SummaryError(
+                raise ConfigError(
                     f'{name}: seed {seed} has no result ({path} is missing); '
                     'finish it with run_study.py (same command, it resumes) '
                     'or summarise the finished seeds with --seeds')
-            with open(path) as f:
-                metrics = json.load(f)
-            missing = [m for m in METRICS if f'reid/{m}' not in metrics]
-            if missing:
-                raise SummaryError(f'{path} has no reid/{missing[0]}')
-            runs[seed] = {m: float(metrics[f'reid/{m}']) for m in METRICS}
+            metrics = read_run_metrics(path)
+            runs[seed] = {m: metrics[f'reid/{m}'] for m in METRICS}
         out['configs'][name] = dict(config=paths[name], runs=runs)
     return out
 
@@ -164,39 +147,36 @@ def mean_std(values: Sequence[float]) -> str:
 def format_table(study: dict) -> str:
     """The Markdown table (see the module docstring)."""
     seeds = study['seeds']
-    header = ['Config', 'Run'] + list(METRICS) + \
-        ['Paper mAP / R1 / R5 / R10']
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '|'.join([' --- '] * 2 + [' ---: '] * len(METRICS) +
-                            [' --- ']) + '|']
+    header = ['Config', 'Run', *METRICS, 'Paper mAP / R1 / R5 / R10']
+    rows = []
     for name, item in study['configs'].items():
         paper = paper_results(item['config'])
         paper_text = ' / '.join(
             f'{paper[m]:.2f}' if m in paper else '–'
             for m in PAPER_METRICS) if paper else '—'
         runs = item['runs']
-        cells = [mean_std([runs[s][m] for s in seeds]) for m in METRICS]
         runs_text = f'{len(seeds)} seed' + ('s' if len(seeds) > 1 else '')
-        lines.append(f'| {name} | mean ± std ({runs_text}) | ' +
-                     ' | '.join(cells) + f' | {paper_text} |')
-        for seed in seeds:
-            lines.append(f'| | seed {seed} | ' + ' | '.join(
-                f'{runs[seed][m]:.2f}' for m in METRICS) + ' | |')
-    return '\n'.join(lines) + '\n'
+        rows.append([name, f'mean ± std ({runs_text})'] +
+                    [mean_std([runs[s][m] for s in seeds])
+                     for m in METRICS] + [paper_text])
+        rows += [['', f'seed {seed}'] +
+                 [f'{runs[seed][m]:.2f}' for m in METRICS] + ['']
+                 for seed in seeds]
+    align = 'll' + 'r' * len(METRICS) + 'l'
+    return text_table(header, rows, align, style='markdown') + '\n'
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    try:
+    with exit_on_user_error():
         table = format_table(load_study(args.work_dir, args.configs,
                                         args.seeds))
-    except SummaryError as err:
-        print(f'Error: {err}', file=sys.stderr)
-        sys.exit(2)
-    print(table, end='')
-    if args.out:
-        with open(args.out, 'w') as f:
-            f.write(table)
+        print(table, end='')
+        try:
+            if args.out:
+                atomic_write(table.encode('utf-8'), args.out)
+        except OSError as err:
+            raise ConfigError(f'--out {args.out}: cannot write it ({err})')
     return table
 
 

@@ -33,7 +33,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-cameras', type=int, default=4)
     parser.add_argument('--images-per-id-per-camera', type=int, default=3)
     parser.add_argument('--height', type=int, default=128)
-    parser.add_argument('--width', type=int, default=64)
+    parser.add_argument(
+        '--width', type=int,
+        help='width of one modality image (default: the layout\'s tile '
+        'width for side-by-side layouts, i.e. 256 for rgbnt100, so that its '
+        'config reads the files; else 64)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ext', default='jpg', choices=['jpg', 'png'])
     parser.add_argument(

@@ -9,8 +9,13 @@ sampler's batch size, the datasets' modalities against the model's, the
 dataset folders), then: the model is built and its parameters counted; each
 dataloader's dataset is built and one sample goes through its pipeline; the
 training sampler forms an epoch of P x K batches; the evaluator's metric is
-built. ``--forward`` also runs the model on two samples in predict mode,
-which checks the neck and head sizes against the backbone's real output.
+built; the head's ``num_classes`` is compared with the training set's
+identities. ``--forward`` also runs what the first training iteration runs,
+on a tiny batch (2 identities x 2 samples of the training set): the data
+preprocessor, the model in loss mode, the loss and the backward pass; and
+the model on two test samples in predict mode. So every size the config
+states (neck and head channels, parts, classes) meets the backbone's real
+output before a long run does.
 Prints one line per part and exits 2 with ``Error: ...`` on a user error.
 The test suite runs this on every shipped config (on generated data); run it
 on your own configs the same way.
@@ -25,8 +30,9 @@ from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 
+from mmieee.engine.hooks.num_classes_check_hook import check_num_classes
 from mmieee.registry import DATA_SAMPLERS, DATASETS, METRICS, MODELS
-from mmieee.utils import (CONFIG_HELP, add_common_arguments,
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           exit_on_user_error, load_tool_config,
                           parse_tool_args)
 
@@ -44,15 +50,20 @@ def check(cfg: Config, forward: bool = False) -> Dict[str, object]:
         dict: ``model`` (the built model), ``num_params``, ``datasets``
         (loader key -> built dataset), ``samples`` (loader key -> its first
         packed sample), ``batches_per_epoch`` (training sampler),
-        ``metrics`` (evaluator key -> built metric) and, with ``forward``,
+        ``metrics`` (evaluator key -> built metric), ``warnings`` and, with
+        ``forward``, ``losses`` (the first training step's loss terms) and
         ``feature_dim``.
+
+    Raises:
+        ConfigError: A size that does not fit (the message names the key),
+            or more training identities than ``model.head.num_classes``.
     """
     init_default_scope(cfg.get('default_scope', 'mmieee'))
     model = MODELS.build(copy.deepcopy(cfg.model))
     out: Dict[str, object] = dict(
         model=model,
         num_params=sum(p.numel() for p in model.parameters()),
-        datasets={}, samples={}, metrics={})
+        datasets={}, samples={}, metrics={}, warnings=[])
     for key in LOADERS:
         loader = cfg.get(key)
         if not loader:
@@ -65,9 +76,23 @@ def check(cfg: Config, forward: bool = False) -> Dict[str, object]:
                 copy.deepcopy(loader.sampler),
                 default_args=dict(dataset=dataset, seed=0))
             out['batches_per_epoch'] = len(sampler) // loader.batch_size
+            num_classes = getattr(getattr(model, 'head', None),
+                                  'num_classes', None)
+            if num_classes is not None:
+                try:
+                    warning = check_num_classes(
+                        num_classes, dataset.metainfo['num_ids'],
+                        type(dataset).__name__)
+                except ValueError as err:
+                    raise ConfigError(str(err)) from err
+                if warning:
+                    out['warnings'].append(warning)
     for key in ('val_evaluator', 'test_evaluator'):
         if cfg.get(key):
             out['metrics'][key] = METRICS.build(copy.deepcopy(cfg[key]))
+    if forward and 'train_dataloader' in out['datasets']:
+        out['losses'] = first_train_step(model,
+                                         out['datasets']['train_dataloader'])
     if forward:
         key = 'test_dataloader' if 'test_dataloader' in out['datasets'] \
             else next(iter(out['datasets']))
@@ -79,6 +104,41 @@ def check(cfg: Config, forward: bool = False) -> Dict[str, object]:
             samples = model.test_step(batch)
         out['feature_dim'] = samples[0].pred_feature.numel()
     return out
+
+
+def first_train_step(model: torch.nn.Module,
+                     dataset: torch.utils.data.Dataset) -> Dict[str, float]:
+    """The first training iteration's forward, loss and backward on 2
+    identities x 2 samples (no optimizer step).
+
+    Returns:
+        dict: The logged loss terms.
+
+    Raises:
+        ConfigError: The step fails (the model's own checks name the key).
+    """
+    by_label: Dict[int, List[int]] = {}
+    for i in range(len(dataset)):
+        label = int(dataset.get_data_info(i)['gt_label'])
+        by_label.setdefault(label, []).append(i)
+    ids = [rows[:2] for rows in by_label.values() if len(rows) >= 2][:2]
+    if len(ids) < 2:
+        raise ConfigError(
+            f'the training set ({type(dataset).__name__}) has fewer than 2 '
+            'identities with 2 samples each: a P x K batch cannot be formed')
+    batch = default_collate([dataset[i] for rows in ids for i in rows])
+    model.train()
+    try:
+        data = model.data_preprocessor(batch, True)
+        losses = model(**data, mode='loss')
+        loss, log_vars = model.parse_losses(losses)
+        loss.backward()
+    except (ValueError, RuntimeError, KeyError) as err:
+        raise ConfigError(
+            f'the first training step (2 identities x 2 samples of the '
+            f'training set) fails: {err}') from err
+    model.zero_grad(set_to_none=True)
+    return {k: float(v) for k, v in log_vars.items()}
 
 
 def summary_lines(out: Dict[str, object]) -> List[str]:
@@ -99,8 +159,12 @@ def summary_lines(out: Dict[str, object]) -> List[str]:
                      'per epoch')
     for key, metric in out['metrics'].items():
         lines.append(f'{key}: {type(metric).__name__}')
+    if 'losses' in out:
+        terms = ', '.join(f'{k} {v:.4g}' for k, v in out['losses'].items())
+        lines.append(f'train step: {terms}; backward OK')
     if 'feature_dim' in out:
         lines.append(f'forward: {out["feature_dim"]}-d test feature')
+    lines += [f'warning: {w}' for w in out['warnings']]
     return lines
 
 
@@ -111,7 +175,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--forward',
         action='store_true',
-        help='also run the model on two test samples')
+        help='also run the first training step (loss and backward) on a '
+        'tiny batch and the model on two test samples')
     add_common_arguments(parser,
                          cfg_options_example='model.head.num_classes=50')
     return parse_tool_args(parser, argv)

@@ -10,11 +10,44 @@ leave classifier rows that never see a positive. mmdet has a hook for the
 same check (``NumClassCheckHook``); the Re-ID version compares with
 ``metainfo['num_ids']`` of the training set before the first iteration.
 """
+from typing import Optional
+
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from mmieee.registry import HOOKS
+
+
+def check_num_classes(num_classes: int, num_ids: int,
+                      dataset: str) -> Optional[str]:
+    """Compare ``model.head.num_classes`` with a training set's identities.
+
+    Args:
+        num_classes (int): The head's classifier rows.
+        num_ids (int): Identities of the training set.
+        dataset (str): Its name, for messages.
+
+    Returns:
+        str | None: A warning when the set has fewer identities (classifier
+        rows that never see a positive), else None.
+
+    Raises:
+        ValueError: The set has more identities than the head has classes.
+    """
+    if num_ids > num_classes:
+        raise ValueError(
+            f'The training set ({dataset}) has {num_ids} identities but '
+            f'model.head.num_classes is {num_classes}: set '
+            f'--cfg-options model.head.num_classes={num_ids} (and '
+            'num_classes of any CenterLoss).')
+    if num_ids < num_classes:
+        return (f'The training set ({dataset}) has {num_ids} identities but '
+                f'model.head.num_classes is {num_classes}: '
+                f'{num_classes - num_ids} classifier rows will never see a '
+                'positive. Check that your copy of the dataset is complete, '
+                f'or set model.head.num_classes={num_ids}.')
+    return None
 
 
 @HOOKS.register_module()
@@ -38,19 +71,7 @@ class NumClassesCheckHook(Hook):
         num_ids = getattr(dataset, 'metainfo', {}).get('num_ids')
         if num_classes is None or num_ids is None:
             return
-        name = type(dataset).__name__
-        if num_ids > num_classes:
-            raise ValueError(
-                f'The training set ({name}) has {num_ids} identities but '
-                f'model.head.num_classes is {num_classes}: set '
-                f'--cfg-options model.head.num_classes={num_ids} (and '
-                'num_classes of any CenterLoss).')
-        if num_ids < num_classes:
-            print_log(
-                f'The training set ({name}) has {num_ids} identities but '
-                f'model.head.num_classes is {num_classes}: '
-                f'{num_classes - num_ids} classifier rows will never see a '
-                'positive. Check that your copy of the dataset is complete, '
-                f'or set model.head.num_classes={num_ids}.',
-                logger='current',
-                level=30)
+        warning = check_num_classes(num_classes, num_ids,
+                                    type(dataset).__name__)
+        if warning:
+            print_log(warning, logger='current', level=30)

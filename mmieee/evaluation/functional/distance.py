@@ -76,8 +76,7 @@ class PairwiseDistance:
         block_size (int): Query rows per matrix product. Part of the
             numerical definition of the distances: the same value gives the
             same bits. Larger blocks re-pack the gallery for the matrix
-            product fewer times (512 vs 128: about 1.3x faster at
-            Market-1501 size on 2 CPU cores) and cost ``block_size * G * 4``
+            product fewer times (faster) and cost ``block_size * G * 4``
             bytes. Defaults to 512.
     """
 

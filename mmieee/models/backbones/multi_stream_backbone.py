@@ -106,23 +106,41 @@ class MultiStreamBackbone(BaseModule):
             # later weight loading copies into this layout.
             self.streams.to(memory_format=torch.channels_last)
 
-    def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    @property
+    def num_cameras(self) -> int:
+        """Cameras of the streams' camera embedding (0: none)."""
+        return getattr(self.streams[0], 'num_cameras', 0)
+
+    @property
+    def needs_camids(self) -> bool:
+        """Whether the streams need each sample's camera id (a camera
+        embedding, e.g. :class:`ReIDViT` with ``num_cameras > 0``)."""
+        return bool(getattr(self.streams[0], 'needs_camids', False))
+
+    def forward(self,
+                inputs: torch.Tensor,
+                camids: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Tensor, ...]:
         """Run each modality through its stream.
 
         Args:
             inputs (Tensor): (B, M, C, H, W) images, modality m at ``[:, m]``.
+            camids (Tensor, optional): (B,) camera ids, passed to streams
+                that need them (:attr:`needs_camids`).
 
         Returns:
-            tuple[Tensor]: M feature maps, each (B, Cb, h, w) (Cb = 2048 and
-            (h, w) = (H/16, W/16) for the default ResNet-50).
+            tuple[Tensor]: M outputs: feature maps (B, Cb, h, w) for CNN
+            streams (Cb = 2048 and (h, w) = (H/16, W/16) for the default
+            ResNet-50), or token maps (B, 1 + N, C) for :class:`ReIDViT`.
         """
+        kwargs = dict(camids=camids) if self.needs_camids else {}
         outs = []
         for m in range(self.num_modalities):
             stream = self.streams[0 if self.share_weights else m]
             x = inputs[:, m]
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            out = stream(x)
+            out = stream(x, **kwargs)
             if isinstance(out, Sequence):
                 out = out[-1]
             outs.append(out)

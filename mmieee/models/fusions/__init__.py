@@ -1,12 +1,11 @@
 # Copyright (c) mmieee contributors.
-"""Fusion schemes compared with CIM in the paper's Fig. 6."""
+"""Feature-level fusion schemes compared with CIM in the paper's Fig. 6
+(the image-level one, ``EarlySumFusion``, is a backbone)."""
 from .base_fusion import BaseFusion
-from .early_sum_fusion import EarlySumFusion
 from .late_concat_fusion import LateConcatFusion
 from .late_sum_fusion import LateSumFusion
 from .progressive_fusion import ProgressiveFusion
 
 __all__ = [
-    'BaseFusion', 'EarlySumFusion', 'LateConcatFusion', 'LateSumFusion',
-    'ProgressiveFusion'
+    'BaseFusion', 'LateConcatFusion', 'LateSumFusion', 'ProgressiveFusion'
 ]

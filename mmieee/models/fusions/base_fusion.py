@@ -2,10 +2,13 @@
 """What the feature-level fusion modules share: the CIM slot's contract.
 
 A module in :class:`IEEENeck`'s ``cim`` slot is called with the M backbone
-maps (each (B, C, h, w)) and returns a list of maps of the same shape. CIM
-returns M; a fusion module returns ``num_outputs`` (1 for a single fused
-branch), and the neck builds one part path per returned map. The neck fills
-in ``num_modalities`` and ``in_channels``.
+maps (each (B, C, h, w)) and returns a list of ``num_branches`` maps of the
+same shape: :class:`CrossModalInteraction` (CIM) returns M, a fusion scheme
+fewer (1 for a single fused branch) or more (PFNet-style: M + 1), and the
+neck builds one part path per returned map. The neck fills in
+``num_modalities`` and ``in_channels``. ``num_branches`` is the one name of
+"how many branches a part outputs" in mmieee: ``MultiModalReID`` reads it
+from the backbone and the neck to size the next part.
 """
 from typing import Optional
 
@@ -13,7 +16,8 @@ from mmengine.model import BaseModule
 
 
 class BaseFusion(BaseModule):
-    """Base of the feature-level fusion modules (paper Fig. 6).
+    """Base of the modules of the neck's fusion slot (CIM, and the fusion
+    schemes of paper Fig. 6).
 
     Args:
         num_modalities (int): M >= 2, maps to fuse. Defaults to 3.
@@ -22,7 +26,7 @@ class BaseFusion(BaseModule):
     """
 
     #: Maps returned by ``forward``; set by each subclass.
-    num_outputs: int = 1
+    num_branches: int = 1
 
     def __init__(self,
                  num_modalities: int = 3,

@@ -45,7 +45,7 @@ class LateConcatFusion(BaseFusion):
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
-    num_outputs = 1
+    num_branches = 1
 
     def __init__(self,
                  num_modalities: int = 3,

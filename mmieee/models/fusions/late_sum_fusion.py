@@ -36,7 +36,7 @@ class LateSumFusion(BaseFusion):
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
-    num_outputs = 1
+    num_branches = 1
 
     def forward(self, feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
         """Add the maps.

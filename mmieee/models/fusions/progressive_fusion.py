@@ -83,7 +83,7 @@ class ProgressiveFusion(BaseFusion):
                              f'{anchor!r}')
         self.anchor = anchor
         #: The M single branches and the summation branch.
-        self.num_outputs = num_modalities + 1
+        self.num_branches = num_modalities + 1
 
         def block() -> ConvModule:
             return ConvModule(

@@ -13,9 +13,8 @@
   per-part means, the parts having B rows each; ``'sum'`` multiplies it by
   M·P). The values are those of M x P separate calls up to float rounding,
   with a few kernel launches and one label check (mmpretrain's losses read
-  the largest label back to the host, a GPU sync) instead of M x P of each:
-  the head's forward + backward is 1.7-3.5x faster on CPU
-  (docs/performance.md).
+  the largest label back to the host, a GPU sync) instead of M x P of each
+  (docs/performance.md measures the gain).
 - Metric losses (e.g. 3M, Eq. 6; total loss Eq. 8 = CE + δ · 3M with δ the
   metric loss' ``loss_weight``), built from config following the metric-loss
   interface: ``input_level='modality'`` losses get (B, M, P*C) (each
@@ -190,6 +189,15 @@ class IEEEHead(BaseModule):
             Tensor: (B, M, P, num_classes) logits of every part classifier.
         """
         b, m, p, c = feats.shape
+        want = (self.num_modalities, self.num_parts, self.in_channels)
+        if (m, p, c) != want:
+            names = ('num_modalities', 'num_parts', 'in_channels')
+            wrong = [f'model.head.{n}={w} but the neck gives {g}'
+                     for n, w, g in zip(names, want, (m, p, c)) if w != g]
+            raise ValueError(
+                f'IEEEHead: {"; ".join(wrong)} (the neck outputs (B, M, P, '
+                f'C) = {tuple(feats.shape)}; model.neck.out_channels and '
+                'num_parts must equal the head\'s in_channels and num_parts)')
         classifiers = [cls for per in self.classifiers for cls in per]
         weight = torch.stack([cls.weight for cls in classifiers])  # (MP,K,C)
         bias = torch.stack([cls.bias for cls in classifiers])  # (MP, K)
@@ -237,6 +245,10 @@ class IEEEHead(BaseModule):
                     hits[:, :k].any(dim=1).float().mean() * 100
         return losses
 
+    def test_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """The (B, M*P*C) test feature: the flattened part embeddings."""
+        return feats.flatten(1)
+
     def predict(
             self,
             feats: torch.Tensor,
@@ -252,7 +264,7 @@ class IEEEHead(BaseModule):
         Returns:
             list[DataSample]: the samples with ``pred_feature`` (M*P*C,).
         """
-        flat = feats.flatten(1)
+        flat = self.test_features(feats)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(flat.size(0))]
         if len(data_samples) != flat.size(0):

@@ -18,15 +18,16 @@ from typing import List, Optional, Sequence
 
 import torch
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule, ModuleList
+from mmengine.model import ModuleList
 
 from mmieee.registry import MODELS
 
+from ..fusions.base_fusion import BaseFusion
 from .channel_attention import ChannelAttention
 
 
 @MODELS.register_module()
-class CrossModalInteraction(BaseModule):
+class CrossModalInteraction(BaseFusion):
     """CIM: every modality absorbs the (channel-attended) sum of the others.
 
     Submodules (names relied on by the official-checkpoint converter):
@@ -54,13 +55,16 @@ class CrossModalInteraction(BaseModule):
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
         if num_modalities < 2:
             raise ValueError('CrossModalInteraction needs num_modalities >= 2 '
                              f'(there is nothing to interact with), got '
                              f'{num_modalities}; use cim=None in the neck')
-        self.num_modalities = num_modalities
-        self.in_channels = in_channels
+        super().__init__(
+            num_modalities=num_modalities,
+            in_channels=in_channels,
+            init_cfg=init_cfg)
+        #: One interacted map per modality.
+        self.num_branches = num_modalities
         self.use_channel_attention = use_channel_attention
 
         def conv_block() -> ConvModule:

@@ -21,7 +21,7 @@ running statistics; it has no other effect).
 
 Fusion schemes (paper Fig. 6) take CIM's place: a module of
 :mod:`mmieee.models.fusions` in the ``cim`` slot maps the M backbone maps to
-its ``num_outputs`` maps (e.g. 1 fused map); the neck then has that many
+its ``num_branches`` maps (e.g. 1 fused map); the neck then has that many
 branches, each with its own reduce layer, REM and part FCs, and outputs
 (B, num_branches, P, C_out). Such a neck needs ``global_source='cim'`` (a
 fused branch has no backbone map of its own).
@@ -71,7 +71,7 @@ class IEEENeck(BaseModule):
         num_parts (int): P, horizontal stripes. Defaults to 6.
         cim (dict, optional): Config of the CIM, or of a fusion module
             taking its place (:mod:`mmieee.models.fusions`, whose
-            ``num_outputs`` sets the number of branches); ``num_modalities``
+            ``num_branches`` sets the number of branches); ``num_modalities``
             and ``in_channels`` are filled in. None disables CIM
             (ablation a). Defaults to ``dict(type='CrossModalInteraction')``.
         rem (dict, optional): Config of one REM (one is built per modality);
@@ -116,7 +116,8 @@ class IEEENeck(BaseModule):
             _fill(cim, 'cim', num_modalities=num_modalities,
                   in_channels=in_channels))
         #: Maps after the CIM / fusion slot, each with its own part path.
-        self.num_branches = getattr(self.cim, 'num_outputs', num_modalities)
+        self.num_branches = num_modalities if self.cim is None else \
+            self.cim.num_branches
         if global_source == 'backbone' and \
                 self.num_branches != num_modalities:
             raise ValueError(

@@ -7,7 +7,8 @@ Modes of ``forward(inputs, data_samples, mode)``, ``inputs`` being the
 
 - ``'loss'``: dict of losses (``loss_ce``, ``loss_3m``, ...) and ``acc_top1``;
 - ``'predict'``: the data samples with ``pred_feature`` (1-D, M·P·C values);
-- ``'tensor'``: the (B, M·P·C) feature.
+- ``'tensor'``: the (B, D) test feature (``head.test_features``; D = M·P·C
+  for IEEE).
 
 Missing-modality protocol: ``test_cfg=dict(blank_modalities=('NI',))`` sets
 the named modalities (names from ``modalities`` or indices) to zero after the
@@ -31,15 +32,12 @@ blanking and ``pred_gallery_feature`` with the gallery side's;
 :class:`ReIDMetric` ranks query features against gallery features.
 ``'tensor'`` mode (one feature per sample) refuses this setting.
 
-Size: the full-size official-variant model (three ResNet-50 streams, CIM with
-CA, 768-d reduce layers, official REM, 6 parts x 128-d, 171 training
-identities) has 105,955,785 trainable parameters (BN buffers not counted):
-backbone 70,524,096 (3 x 23,508,032), neck 35,034,627 (CIM 26,763,264,
-reduce layers 4,723,200, REM 1,771,779, part FCs 1,776,384), head 397,062.
-The official implementation's model has 109,499,337 = 105,955,785 +
-3 x 2 x (768·768 + 768): per modality its REM also holds ``conv_query`` and
-``conv_value`` (Linear 768 -> 768 each), which never affect the output and
-are not created here.
+Camera ids: a backbone with a camera embedding (``needs_camids``, e.g.
+:class:`~mmieee.models.backbones.ReIDViT` with ``num_cameras > 0``) gets the
+(B,) ``camid`` of the data samples, checked here (:meth:`camera_ids`).
+
+The parameter count of the full-size model, part by part, is in
+docs/paper_to_code.md.
 """
 import copy
 import logging
@@ -122,6 +120,10 @@ class MultiModalReID(BaseModel):
         self.backbone = MODELS.build(
             _with_modalities(backbone, 'backbone', num,
                              f'modalities has {num} entries'))
+        #: The backbone adds a camera embedding: every batch must carry
+        #: each sample's camid (checked by :meth:`camera_ids`).
+        self.backbone_needs_camids = bool(
+            getattr(self.backbone, 'needs_camids', False))
         # A fusing backbone or neck (mmieee.models.fusions) declares how many
         # branches it outputs (e.g. 1 fused map); the next part is built for
         # that many. Without the attribute a part keeps one branch per input.
@@ -283,16 +285,63 @@ class MultiModalReID(BaseModel):
         inputs[:, indices] = 0
         return inputs
 
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+    def camera_ids(self, data_samples: Optional[Sequence],
+                   device: torch.device) -> torch.Tensor:
+        """The (B,) camera ids of a batch, checked where they enter.
+
+        Args:
+            data_samples (Sequence[DataSample], optional): With metainfo
+                ``camid`` (0-based, as the datasets set it).
+            device (torch.device): Where the ids go.
+
+        Raises:
+            ValueError: No data samples, a sample without ``camid`` (its
+                index named), or an id outside the camera embedding table.
+        """
+        num = self.backbone.num_cameras
+        what = ('MultiModalReID: the backbone adds a camera embedding of '
+                f'{num} cameras and needs each sample\'s "camid" (0-based '
+                'camera id, in the data sample metainfo)')
+        if not data_samples:
+            raise ValueError(f'{what}; no data samples were given')
+        ids = []
+        for i, sample in enumerate(data_samples):
+            camid = sample.metainfo.get('camid')
+            if camid is None:
+                raise ValueError(
+                    f'{what}; data sample {i} has none (its metainfo keys: '
+                    f'{sorted(sample.metainfo)})')
+            if not 0 <= int(camid) < num:
+                raise ValueError(
+                    f'MultiModalReID: data sample {i} has camid {int(camid)}'
+                    f', outside the camera embedding table of {num} cameras '
+                    f'(camids 0..{num - 1}: the cameras of the training split '
+                    'the model was built for)')
+            ids.append(int(camid))
+        return torch.tensor(ids, dtype=torch.long, device=device)
+
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     data_samples: Optional[Sequence] = None,
+                     camids: Optional[torch.Tensor] = None):
         """Backbone + neck.
 
         Args:
             inputs (Tensor): (B, M, C, H, W).
+            data_samples (Sequence[DataSample], optional): Where the camera
+                ids come from when the backbone needs them.
+            camids (Tensor, optional): (B,) camera ids given directly (ONNX
+                export, tensor mode); overrides ``data_samples``.
 
         Returns:
-            Tensor: (B, M, P, C_out) part embeddings.
+            The neck's output: (B, M, P, C_out) part embeddings for IEEE.
         """
-        maps = self.backbone(inputs)
+        if self.backbone_needs_camids:
+            if camids is None:
+                camids = self.camera_ids(data_samples, inputs.device)
+            maps = self.backbone(inputs, camids=camids)
+        else:
+            maps = self.backbone(inputs)
         self._check_backbone_output(maps, inputs.shape)
         return self.neck(maps)
 
@@ -301,14 +350,17 @@ class MultiModalReID(BaseModel):
         """The neck's ``in_channels`` and ``num_parts`` must fit the maps
         the backbone really gives (both are written in the config, far from
         the backbone that decides them)."""
+        # (B, C, h, w) maps of a CNN, (B, 1 + N, C) tokens of a ViT
+        dim = 1 if maps[0].dim() == 4 else -1
         channels = getattr(self.neck, 'in_channels', None)
-        if channels is not None and maps[0].shape[1] != channels:
+        if channels is not None and maps[0].shape[dim] != channels:
             raise ValueError(
                 f'model.neck.in_channels={channels} but the backbone gives '
-                f'{maps[0].shape[1]}-channel maps: set model.neck.'
-                f'in_channels={maps[0].shape[1]}')
+                f'{maps[0].shape[dim]}-channel maps: set model.neck.'
+                f'in_channels={maps[0].shape[dim]}')
         parts = getattr(self.neck, 'num_parts', None)
-        if parts is not None and maps[0].shape[2] < parts:
+        if parts is not None and maps[0].dim() == 4 and \
+                maps[0].shape[2] < parts:
             raise ValueError(
                 f'model.neck.num_parts={parts} (and model.head.num_parts) '
                 f'but the backbone\'s maps are only {maps[0].shape[2]} rows '
@@ -318,7 +370,8 @@ class MultiModalReID(BaseModel):
     def forward(self,
                 inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
                 data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'
+                mode: str = 'tensor',
+                camids: Optional[torch.Tensor] = None
                 ) -> Union[Dict[str, torch.Tensor], List[DataSample],
                            torch.Tensor]:
         """Run the model in ``'loss'``, ``'predict'`` or ``'tensor'`` mode.
@@ -329,6 +382,10 @@ class MultiModalReID(BaseModel):
             data_samples (list[DataSample], optional): needed (with
                 ``gt_label``) for ``'loss'``.
             mode (str): ``'loss'``, ``'predict'`` or ``'tensor'``.
+            camids (Tensor, optional): (B,) camera ids for a backbone with a
+                camera embedding when there are no data samples (``'tensor'``
+                mode, e.g. ONNX export); otherwise they come from the data
+                samples' ``camid``.
 
         Returns:
             dict | list[DataSample] | Tensor: losses; data samples with
@@ -343,17 +400,20 @@ class MultiModalReID(BaseModel):
                                  'data_samples with gt_label')
             if self.non_finite_loss == 'skip':
                 self._snapshot_buffers()
-            return self.head.loss(self.extract_feat(inputs), data_samples)
+            return self.head.loss(self.extract_feat(inputs, data_samples),
+                                  data_samples)
         if mode == 'predict':
             if self.query_blank_indices is None:
                 return self.head.predict(
-                    self.extract_feat(self.blank(inputs)), data_samples)
+                    self.extract_feat(self.blank(inputs), data_samples),
+                    data_samples)
             samples = self.head.predict(
                 self.extract_feat(
-                    self.blank(inputs, self.query_blank_indices)),
-                data_samples)
-            gallery = self.extract_feat(
-                self.blank(inputs, self.gallery_blank_indices)).flatten(1)
+                    self.blank(inputs, self.query_blank_indices),
+                    data_samples), data_samples)
+            gallery = self.head.test_features(self.extract_feat(
+                self.blank(inputs, self.gallery_blank_indices),
+                data_samples))
             for sample, feat in zip(samples, gallery):
                 sample.set_field(feat, 'pred_gallery_feature')
             return samples
@@ -364,7 +424,8 @@ class MultiModalReID(BaseModel):
                     'sample, but test_cfg blanks query and gallery '
                     "differently; use 'predict' (pred_feature = query "
                     'side, pred_gallery_feature = gallery side)')
-            return self.extract_feat(self.blank(inputs)).flatten(1)
+            return self.head.test_features(
+                self.extract_feat(self.blank(inputs), data_samples, camids))
         raise ValueError(f'MultiModalReID: invalid mode {mode!r}; expected '
                          "'loss', 'predict' or 'tensor'")
 

@@ -35,6 +35,6 @@ def test_hand_computation():
 
 def test_shapes_and_errors():
     fusion = LateConcatFusion(num_modalities=2, in_channels=C)
-    assert fusion.num_outputs == 1
+    assert fusion.num_branches == 1
     assert fusion.reduce.conv.weight.shape == (C, 2 * C, 1, 1)
     assert fusion.reduce.conv.bias is None

@@ -11,7 +11,7 @@ def test_maps_valued_1_2_3_sum_to_6():
     fusion = LateSumFusion(num_modalities=3, in_channels=4)
     maps = [torch.full((2, 4, 3, 2), v) for v in (1.0, 2.0, 3.0)]
     (out, ) = fusion(maps)
-    assert fusion.num_outputs == 1
+    assert fusion.num_branches == 1
     assert torch.equal(out, torch.full((2, 4, 3, 2), 6.0))
     assert not list(fusion.parameters())
 

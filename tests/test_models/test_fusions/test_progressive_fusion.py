@@ -31,7 +31,7 @@ def test_hand_computation(anchor, total):
     maps = [torch.full((2, C, 3, 2), v) for v in (1.0, 2.0, 3.0)]
     with torch.no_grad():
         outs = fusion(maps)
-    assert len(outs) == fusion.num_outputs == 4
+    assert len(outs) == fusion.num_branches == 4
     for out, m in zip(outs[:3], maps):
         assert out is m  # the single branches are the backbone maps
     torch.testing.assert_close(
@@ -40,6 +40,6 @@ def test_hand_computation(anchor, total):
 
 def test_structure_and_errors():
     fusion = ProgressiveFusion(num_modalities=2, in_channels=C)
-    assert fusion.num_outputs == 3 and len(fusion.pair_convs) == 1
+    assert fusion.num_branches == 3 and len(fusion.pair_convs) == 1
     with pytest.raises(ValueError, match='anchor'):
         ProgressiveFusion(num_modalities=3, in_channels=C, anchor=3)

@@ -201,3 +201,17 @@ def test_modality_centre_loss_on_one_modality_is_refused_when_built(loss):
                        'modality branches, the head gets 1'):
         IEEEHead(num_classes=4, num_modalities=1,
                  metric_losses=[dict(type=loss)])
+
+
+def test_neck_output_of_another_size_names_both_numbers():
+    """A head.in_channels that does not match the neck's part embeddings
+    fails with both numbers, not torch.baddbmm's shape error."""
+    head = IEEEHead(num_classes=5, num_modalities=2, num_parts=3,
+                    in_channels=8, metric_losses=())
+    with pytest.raises(ValueError, match=r'model.head.in_channels=8 but the '
+                       r'neck gives 16 \(the neck outputs \(B, M, P, C\) = '
+                       r'\(4, 2, 3, 16\)'):
+        head(torch.zeros(4, 2, 3, 16))
+    with pytest.raises(ValueError, match='model.head.num_parts=3 but the '
+                       'neck gives 2'):
+        head(torch.zeros(4, 2, 2, 8))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import mmieee  # noqa: F401
-from mmieee.models.fusions import EarlySumFusion
+from mmieee.models.backbones import EarlySumFusion
 
 STREAM = dict(
     type='mmpretrain.ResNet',

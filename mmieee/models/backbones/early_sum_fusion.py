@@ -25,8 +25,7 @@ import torch
 
 from mmieee.registry import MODELS
 
-from ..backbones.multi_stream_backbone import (_DEFAULT_BACKBONE,
-                                               MultiStreamBackbone)
+from .multi_stream_backbone import _DEFAULT_BACKBONE, MultiStreamBackbone
 
 
 @MODELS.register_module()
@@ -78,18 +77,23 @@ class EarlySumFusion(MultiStreamBackbone):
         """
         return inputs.sum(dim=1)
 
-    def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor]:
+    def forward(self,
+                inputs: torch.Tensor,
+                camids: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor]:
         """Fuse the images, then run the stream.
 
         Args:
             inputs (Tensor): (B, M, C, H, W) images, modality m at ``[:, m]``.
+            camids (Tensor, optional): (B,) camera ids, for a stream with a
+                camera embedding.
 
         Returns:
             tuple[Tensor]: One map (B, Cb, h, w).
         """
         # The (B, M, C, H, W) shape is checked where data enters the model
         # (MultiModalReID).
-        out = self.streams[0](self.fuse(inputs))
+        kwargs = dict(camids=camids) if self.needs_camids else {}
+        out = self.streams[0](self.fuse(inputs), **kwargs)
         if isinstance(out, Sequence):
             out = out[-1]
         return (out, )

@@ -1,0 +1,4 @@
+# Copyright (c) mmieee contributors.
+from .timm_cosine_lr import TimmCosineLR
+
+__all__ = ['TimmCosineLR']
