@@ -30,13 +30,14 @@ import shutil
 import tempfile
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
-from mmengine.config import DictAction
 
 from mmieee.apis import MultiModalReIDInferencer
 from mmieee.apis.feature_cache import DEFAULT_CACHE_DIR
 from mmieee.apis.gallery_search import SEARCH_BACKENDS
 from mmieee.apis.sample_inputs import parse_samples
-from mmieee.utils import ConfigError, exit_on_user_error
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          check_output_dir, exit_on_user_error,
+                          parse_tool_args, writing)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -47,8 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         'queries', nargs='+', metavar='QUERY',
         help='a folder, or M comma-separated image paths '
         '(optionally MODALITY=path)')
-    parser.add_argument('--config', required=True,
-                        help='config file or metafile model name')
+    parser.add_argument('--config', required=True, help=CONFIG_HELP)
     parser.add_argument('--checkpoint', required=True, help='checkpoint')
     parser.add_argument('--topk', type=int, default=10,
                         help='gallery items per query (default 10)')
@@ -60,9 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-cache', action='store_true',
                         help='do not read or write the feature cache')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries (dotted keys)')
-    return parser.parse_args(argv)
+    add_common_arguments(
+        parser, cfg_options_example='"model.test_cfg.blank_modalities=[NI]"')
+    return parse_tool_args(parser, argv)
 
 
 def parse_query(text: str):
@@ -103,8 +103,7 @@ def main(argv=None) -> list:
         if args.topk < 1:
             raise ConfigError(f'--topk must be >= 1, got {args.topk}')
         queries = [parse_query(text) for text in args.queries]
-        if args.out:
-            os.makedirs(args.out, exist_ok=True)
+        check_output_dir(args.out, '--out')
         try:
             inferencer = MultiModalReIDInferencer(
                 args.config, args.checkpoint, device=args.device,
@@ -135,14 +134,13 @@ def main(argv=None) -> list:
                     shutil.rmtree(scratch)
         except (FileNotFoundError, ValueError, ImportError) as err:
             raise ConfigError(str(err)) from err
-    print_results(results)
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        path = osp.join(args.out, 'results.json')
-        with open(path, 'w', encoding='utf-8') as f:
-            json.dump(results, f, indent=1)
-        drawn = sum('vis_path' in r for r in results)
-        print(f'wrote {path} and {drawn} rank-list pictures')
+        print_results(results)
+        if args.out:
+            path = osp.join(args.out, 'results.json')
+            with writing(path), open(path, 'w', encoding='utf-8') as f:
+                json.dump(results, f, indent=1)
+            drawn = sum('vis_path' in r for r in results)
+            print(f'wrote {path} and {drawn} rank-list pictures')
     return results
 
 

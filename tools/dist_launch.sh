@@ -5,6 +5,9 @@
 #
 #   bash tools/dist_launch.sh SCRIPT NPROC [SCRIPT arguments]
 #
+# torchrun runs through tools/misc/dist_run.py: a tool's user error ends the
+# job with its one "Error: ..." message and status 2 (torchrun would add its
+# traceback and a table of the failed processes).
 # Python: $PYTHON if set, else the repository's .venv (made by
 # tools/install.sh) when it exists, else python3 on PATH.
 # Several nodes: run it on each node with NNODES, NODE_RANK, MASTER_ADDR and
@@ -24,8 +27,10 @@ if [ -z "${PYTHON:-}" ]; then
     PYTHON=python3
   fi
 fi
+# torchrun's default, set here so that it does not print a banner about it
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run \
+exec "$PYTHON" "$TOOLS_DIR/misc/dist_run.py" \
     --nnodes="${NNODES:-1}" \
     --node_rank="${NODE_RANK:-0}" \
     --master_addr="${MASTER_ADDR:-127.0.0.1}" \

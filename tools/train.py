@@ -5,29 +5,31 @@
         [--amp [{fp16,bf16}]] [--compile] [--auto-scale-lr] [--no-validate]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
 
+CONFIG is a config file or a model name of configs/*/metafile.yml. One
+training per work dir: a second one on the same folder stops at once,
+naming the first (:class:`mmieee.utils.WorkDirLock`).
 Multi-GPU / multi-process: ``bash tools/dist_train.sh CONFIG N [args]``
 (works on CPU-only machines too: N gloo processes).
 """
 import argparse
-import os
+import contextlib
+import os.path as osp
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from mmieee.utils import (AMP_DTYPES, ConfigError, apply_speed_options,
-                          build_runner, check_speed_options,
-                          exit_on_user_error, load_tool_config)
+from mmieee.utils import (AMP_DTYPES, CONFIG_HELP, ConfigError, WorkDirLock,
+                          add_common_arguments, apply_speed_options,
+                          build_runner, check_output_dir, check_speed_options,
+                          exit_on_user_error, launch_rank, load_tool_config,
+                          parse_tool_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Train a multi-modal Re-ID model.')
-    parser.add_argument('config', help='path of the config file')
-    parser.add_argument(
-        '--work-dir',
-        help='folder for logs and checkpoints (default: '
-        'work_dirs/<config name>)')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -57,26 +59,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--no-validate',
         action='store_true',
-        help='do not evaluate during training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys, e.g. '
-        'train_cfg.max_epochs=10 model.head.num_classes=50; tuples as '
-        '"key=(a,b)", lists as "key=[a,b]" (no spaces). Two modalities: '
-        'set model.modalities and the three dataloaders\' '
-        'dataset.modalities to the same tuple (docs/train_test.md)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='how the processes were started (dist_train.sh: pytorch)')
-    # torch.distributed.launch passes --local-rank (torchrun sets LOCAL_RANK).
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+        help='do not evaluate during training (the validation data is then '
+        'not needed)')
+    add_common_arguments(
+        parser, work_dir=True, launcher=True,
+        cfg_options_example='train_cfg.max_epochs=10 '
+        'model.head.num_classes=50 (two modalities: set model.modalities and '
+        'the three dataloaders\' dataset.modalities to the same tuple, see '
+        'docs/train_test.md)')
+    return parse_tool_args(parser, argv)
 
 
 def apply_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -104,10 +95,24 @@ def apply_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     with exit_on_user_error():
+        if args.resume not in (None, 'auto') and '://' not in args.resume \
+                and not osp.isfile(args.resume):
+            raise ConfigError(
+                f'--resume {args.resume}: no such checkpoint file (give an '
+                'existing checkpoint, or --resume alone to continue from the '
+                'latest one in the work dir)')
+        loaders = ('train_dataloader', ) if args.no_validate else (
+            'train_dataloader', 'val_dataloader')
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
-                               args.launcher)
+                               args.launcher, data_keys=loaders,
+                               required=('model', 'train_dataloader'))
+        check_output_dir(cfg.work_dir, '--work-dir')
         cfg = apply_args(cfg, args)
-    build_runner(cfg).train()
+        # one training per work dir (rank 0 holds the lock for the job)
+        lock = WorkDirLock(cfg.work_dir) if launch_rank() == 0 else \
+            contextlib.nullcontext()
+        with lock:
+            build_runner(cfg).train()
 
 
 if __name__ == '__main__':

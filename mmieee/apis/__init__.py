@@ -1,8 +1,9 @@
 # Copyright (c) mmieee contributors.
+from mmieee.utils.model_index import list_models, resolve_model
+
 from .gallery import build_feature_set
 from .gallery_search import ExactSearch, FaissSearch, build_search
 from .inference import extract_features, init_model
-from .model_index import list_models, resolve_model
 from .multi_modal_reid_inferencer import MultiModalReIDInferencer
 from .test_features import (build_test_dataset, check_rows,
                             extract_test_features, load_test_features)

@@ -3,15 +3,16 @@
 
 Key = sha256 of a JSON record of:
 
-* the **checkpoint's content** (sha256 of the file). Why content and not
-  path + size + mtime: the weights are what the features depend on, and a
-  content hash stays right when a checkpoint is copied, renamed or
-  published under a new name (still a hit) and when another checkpoint is
-  written to the same path with the same size, or restored with its old
-  mtime (``cp -p``, ``rsync -t``, unpacking an archive): a miss, where the
-  stat triple would hand back stale features. It costs one extra read of
-  the file (docs/inference.md gives the time); the hash is kept per process
-  for an unchanged path, size and mtime, so it is computed once per process;
+* the **weights in memory** (:func:`weights_sha256`: sha256 over the
+  model's state dict, names, dtypes, shapes and bytes). Why the weights the
+  model holds and not the checkpoint file: the features are computed from
+  those weights, and the file can change after it was loaded (a training
+  still writing to it, a copy over it): keyed by the file, features of the
+  old weights were stored under the new file's hash and handed to later
+  processes. Keyed by content, a checkpoint copied, renamed or published
+  under a new name is still a hit, and other weights at the same path, with
+  the same size and an old mtime (``cp -p``, ``rsync -t``, unpacking an
+  archive), are a miss;
 * the **gallery contents**: every sample's image paths with each file's size
   and modification time (ns), and the ids. Images are stat-ed, not hashed:
   a gallery may hold millions of files, and hashing them would read the
@@ -30,6 +31,7 @@ import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import numpy as np
+import torch
 
 from mmieee.evaluation import FeatureSet
 from mmieee.evaluation.feature_set import ID_KEYS
@@ -37,20 +39,17 @@ from mmieee.evaluation.feature_set import ID_KEYS
 #: Default cache folder.
 DEFAULT_CACHE_DIR = osp.join('~', '.cache', 'mmieee', 'galleries')
 
-_SHA_MEMO: Dict[tuple, str] = {}
 
-
-def file_sha256(path: str) -> str:
-    """sha256 hex digest of a file, memoised per (path, size, mtime_ns)."""
-    st = os.stat(path)
-    memo = (osp.abspath(path), st.st_size, st.st_mtime_ns)
-    if memo not in _SHA_MEMO:
-        digest = hashlib.sha256()
-        with open(path, 'rb') as f:
-            for block in iter(lambda: f.read(1 << 22), b''):
-                digest.update(block)
-        _SHA_MEMO[memo] = digest.hexdigest()
-    return _SHA_MEMO[memo]
+def weights_sha256(model: torch.nn.Module) -> str:
+    """sha256 of the weights a model holds (every state-dict entry's name,
+    dtype, shape and bytes, in order)."""
+    digest = hashlib.sha256()
+    for name, value in model.state_dict().items():
+        digest.update(f'{name}\0{value.dtype}\0{tuple(value.shape)}\n'
+                      .encode())
+        flat = value.detach().cpu().contiguous().reshape(-1)
+        digest.update(flat.view(torch.uint8).numpy())
+    return digest.hexdigest()
 
 
 def gallery_fingerprint(img_paths: Sequence[Sequence[str]],
@@ -70,10 +69,16 @@ def gallery_fingerprint(img_paths: Sequence[Sequence[str]],
     return digest.hexdigest()
 
 
-def cache_key(checkpoint: str, gallery: str, config: dict) -> dict:
-    """The record the cache file is named after (module docstring)."""
+def cache_key(weights: str, gallery: str, config: dict) -> dict:
+    """The record the cache file is named after (module docstring).
+
+    Args:
+        weights (str): :func:`weights_sha256` of the model.
+        gallery (str): :func:`gallery_fingerprint` of the gallery.
+        config (dict): The model and test-pipeline configs.
+    """
     return dict(
-        checkpoint_sha256=file_sha256(checkpoint),
+        weights_sha256=weights,
         gallery=gallery,
         config=json.dumps(config, sort_keys=True, default=str))
 

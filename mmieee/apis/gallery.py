@@ -109,23 +109,45 @@ def samples_feature_set(samples: List[Sample], feats: np.ndarray,
         img_paths=None if any(p is None for p in paths) else paths, **ids)
 
 
+def describe_source(source: Union[str, dict, list]) -> str:
+    """A short name of a gallery / query source for messages: the path, a
+    dataset config's type and root, or how many samples and the first."""
+    if isinstance(source, str):
+        return source
+    if is_dataset_config(source):
+        root = source.get('data_root')
+        return f'{source.get("type")} dataset' + (f' at {root}'
+                                                  if root else '')
+    if isinstance(source, (list, tuple)):
+        first = source[0] if source else None
+        if isinstance(first, (list, tuple)) and first and \
+                isinstance(first[0], str):
+            first = first[0]
+        elif isinstance(first, dict):
+            first = next(iter(first.values()), None)
+        shown = f', the first {first}' if isinstance(first, str) else ''
+        return f'{len(source)} samples{shown}'
+    return type(source).__name__
+
+
 def build_feature_set(model: torch.nn.Module,
                       source: Union[str, dict, list],
-                      checkpoint: Optional[str] = None,
+                      weights: Optional[str] = None,
                       cache_dir: Optional[str] = None,
                       batch_size: int = 32,
                       progress: Optional[bool] = None,
                       role: str = 'gallery') -> FeatureSet:
     """Features of a gallery (or query set) from any source of the module
-    docstring, through the cache when ``checkpoint`` and ``cache_dir`` are
+    docstring, through the cache when ``weights`` and ``cache_dir`` are
     given and every sample is a file.
 
     Args:
         model (nn.Module): From :func:`~mmieee.apis.init_model`.
         source (str | dict | list): Folder, dataset config, feature file, or
             samples (see :func:`~.sample_inputs.parse_samples`).
-        checkpoint (str, optional): The model's weights file (cache key);
-            None (random weights) disables the cache.
+        weights (str, optional): :func:`~.feature_cache.weights_sha256` of
+            the model (the cache key); None (random weights) disables the
+            cache.
         cache_dir (str, optional): Cache folder; None disables the cache.
         batch_size (int): Extraction batch size. Defaults to 32.
         progress (bool, optional): Extraction progress bar (see
@@ -137,7 +159,7 @@ def build_feature_set(model: torch.nn.Module,
     """
     if isinstance(source, str) and source.endswith(FEATURE_FILE_SUFFIXES):
         return load_feature_file(source, role)
-    name = source if isinstance(source, str) else repr(source)[:200]
+    name = describe_source(source)
     dataset = rows = samples = None
     if is_dataset_source(source, model.modalities):
         dataset = dataset_of(model, source, role)
@@ -159,10 +181,10 @@ def build_feature_set(model: torch.nn.Module,
         img_paths = [s.img_paths for s in samples]
         ids = {}
     path = key = None
-    if checkpoint is not None and cache_dir is not None and all(
-            p is not None for p in img_paths) and osp.isfile(checkpoint):
+    if weights is not None and cache_dir is not None and all(
+            p is not None for p in img_paths):
         key = cache_key(
-            checkpoint, gallery_fingerprint(img_paths, ids),
+            weights, gallery_fingerprint(img_paths, ids),
             dict(model=model.cfg.model.to_dict(),
                  pipeline=get_test_pipeline_cfg(model.cfg)))
         path = cache_path(cache_dir, key)

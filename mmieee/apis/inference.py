@@ -26,8 +26,8 @@ from mmengine.utils import ProgressBar
 from mmieee.evaluation import FeatureSet
 from mmieee.registry import MODELS
 from mmieee.utils import load_model_weights
+from mmieee.utils.model_index import resolve_model
 
-from .model_index import resolve_model
 from .sample_pipeline import SamplePipeline
 
 ImageTriplet = Sequence[Union[str, np.ndarray]]
@@ -48,7 +48,7 @@ def init_model(config: Union[str, Path, Config],
     Args:
         config (str | Path | Config): Config file or object, or a model
             name of ``configs/*/metafile.yml`` (see
-            :func:`~mmieee.apis.model_index.resolve_model`).
+            :func:`~mmieee.utils.model_index.resolve_model`).
         checkpoint (str, optional): Checkpoint path (mmengine checkpoint or
             bare state dict; a ``module.`` prefix is removed).
         device (str | torch.device): Where to put the model.
@@ -56,8 +56,10 @@ def init_model(config: Union[str, Path, Config],
         cfg_options (dict, optional): Dotted-key overrides merged into the
             config, e.g. ``{'model.test_cfg': dict(blank_modalities=['NI'])}``.
         strict (bool): Refuse a checkpoint with missing, unexpected or
-            mis-shaped keys or other modalities (the error lists them).
-            False loads what fits and logs the rest. Defaults to True.
+            mis-shaped keys or other modalities (the error lists them);
+            keys the test feature does not use (the training classifiers)
+            may differ and are reported in one line. False loads what fits
+            and logs the rest. Defaults to True.
 
     Returns:
         nn.Module: The model in eval mode, with the config as ``model.cfg``.

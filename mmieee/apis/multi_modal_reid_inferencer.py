@@ -18,7 +18,8 @@ with the settings of the config's ``ReIDMetric``), see
 :mod:`.gallery_search`; a query whose ids are known (file names that follow a
 dataset's rule) against a gallery with ids gets the protocol's exclusion of
 same-id same-camera (MSVR310: same-scene) items, so rank 1 here is rank 1 in
-the metric. Gallery features are cached (:mod:`.feature_cache`).
+the metric. Gallery features are cached (:mod:`.feature_cache`), keyed by
+the weights the model holds.
 """
 import os
 import os.path as osp
@@ -35,14 +36,14 @@ from mmengine.infer import BaseInferencer
 from rich.progress import track
 
 from mmieee.evaluation import FeatureSet, RankingProtocol
+from mmieee.utils.model_index import resolve_model
 from mmieee.visualization import (draw_ranked_query, pick_visualizer,
                                   rank_list_title)
 
-from .feature_cache import DEFAULT_CACHE_DIR
+from .feature_cache import DEFAULT_CACHE_DIR, weights_sha256
 from .gallery import build_feature_set, is_dataset_source, samples_feature_set
 from .gallery_search import build_search
 from .inference import init_model
-from .model_index import resolve_model
 from .sample_inputs import Sample, parse_samples
 from .sample_pipeline import SamplePipeline
 
@@ -119,6 +120,7 @@ class MultiModalReIDInferencer(BaseInferencer):
             show_progress=sys.stderr.isatty()
             if show_progress is None else bool(show_progress))
         self.weights = weights
+        self._weights_sha256: Optional[str] = None
         self.modalities = tuple(self.model.modalities)
         self.batch_size = int(batch_size)
         self.cache_dir = cache_dir
@@ -168,11 +170,21 @@ class MultiModalReIDInferencer(BaseInferencer):
             FeatureSet: The gallery, also kept as ``self.gallery``.
         """
         self.gallery = build_feature_set(
-            self.model, gallery, checkpoint=self.weights,
+            self.model, gallery, weights=self.weights_key(),
             cache_dir=self.cache_dir, batch_size=self.batch_size,
             progress=self.show_progress, role='gallery')
         self.search.set_gallery(self.gallery)
         return self.gallery
+
+    def weights_key(self) -> Optional[str]:
+        """The gallery cache's key of the weights: the sha256 of those the
+        model holds (computed once), whatever happens to the checkpoint
+        file afterwards; None without a checkpoint or a cache."""
+        if self.weights is None or self.cache_dir is None:
+            return None
+        if self._weights_sha256 is None:
+            self._weights_sha256 = weights_sha256(self.model)
+        return self._weights_sha256
 
     def _queries(self, inputs, batch_size: int):
         """``(features (Q, D), samples)``; samples carry the ids/paths."""

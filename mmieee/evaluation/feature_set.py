@@ -27,6 +27,7 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from mmieee.utils.atomic_file import atomic_write
+from mmieee.utils.output_paths import writing
 from mmieee.utils.safe_pickle import load_plain_pickle
 
 #: Data-sample metainfo key -> FeatureSet attribute and dtype, for the
@@ -291,10 +292,12 @@ class FeatureSet:
             if 'img_paths' in data:
                 data['img_paths'] = np.asarray(data['img_paths'], np.str_)
             tmp = f'{path}.{os.getpid()}.partial.npz'
-            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
             try:
-                np.savez(tmp, **{k: np.asarray(v) for k, v in data.items()})
-                os.replace(tmp, path)
+                with writing(path):
+                    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+                    np.savez(tmp,
+                             **{k: np.asarray(v) for k, v in data.items()})
+                    os.replace(tmp, path)
             finally:
                 if osp.exists(tmp):
                     os.remove(tmp)

@@ -12,23 +12,29 @@ import warnings
 from .cfg_options import merge_cfg_options
 from .clip_weights import load_clip_visual_weights
 from .config_check import check_config
+from .config_text import parse_config_text
 from .data_check import check_data_roots, iter_dataset_cfgs
 from .distributed import init_cpu_process_group, setup_distributed
 from .errors import (USER_ERRORS, CheckpointDownloadError,
                      CheckpointMismatchError, ConfigError,
                      DatasetNotFoundError, NotACheckpointError,
-                     UnsafeCheckpointError)
+                     OutputWriteError, UnsafeCheckpointError, WorkDirBusyError)
 from .load_weights import load_model_weights
+from .model_index import list_models, resolve_config, resolve_model
+from .output_paths import (check_output_dir, check_output_file,
+                           write_rgb_image, writing)
 from .safe_checkpoint import load_from_local, patch_mmengine_checkpoint_loader
 from .setup_env import register_all_modules
 from .speed_options import AMP_DTYPES, apply_speed_options, check_speed_options
 from .test_settings import (get_reid_metric_cfg, get_test_dataloader_cfg,
                             get_test_dataset_cfg, get_test_input_size,
                             get_test_pipeline_cfg)
+from .tool_args import CONFIG_HELP, add_common_arguments, parse_tool_args
 from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
-                         load_tool_config)
+                         launch_rank, load_tool_config)
 from .torchscript_weights import read_torchscript_state_dict
 from .torchvision_compat import patch_torchvision_import
+from .work_dir_lock import WorkDirLock
 
 
 def apply_compat_shims() -> None:
@@ -52,6 +58,10 @@ __all__ = [
     'load_model_weights', 'build_test_runner', 'check_config', 'AMP_DTYPES',
     'apply_speed_options', 'check_speed_options', 'USER_ERRORS',
     'get_reid_metric_cfg', 'get_test_dataloader_cfg', 'get_test_dataset_cfg',
-    'get_test_input_size', 'get_test_pipeline_cfg', 'load_clip_visual_weights',
-    'read_torchscript_state_dict'
+    'get_test_input_size', 'get_test_pipeline_cfg', 'parse_config_text',
+    'OutputWriteError', 'WorkDirBusyError', 'list_models', 'resolve_config',
+    'resolve_model', 'check_output_dir', 'check_output_file', 'writing',
+    'write_rgb_image', 'CONFIG_HELP', 'add_common_arguments',
+    'parse_tool_args', 'WorkDirLock', 'launch_rank',
+    'load_clip_visual_weights', 'read_torchscript_state_dict'
 ]

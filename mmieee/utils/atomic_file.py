@@ -14,13 +14,29 @@ final name holds either the old complete file or the new complete one.
 """
 import os
 import os.path as osp
+import re
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
+from .output_paths import writing
+
 #: Temporary files are named ``.<final name>.partial-<pid>``.
 PARTIAL_MARK = '.partial-'
+
+
+def partial_name(name: str, pid: Optional[int] = None) -> str:
+    """``.<name>.partial-<pid>``: the temporary file of a write of
+    ``name`` by process ``pid`` (default: this one)."""
+    return f'.{name}{PARTIAL_MARK}{os.getpid() if pid is None else pid}'
+
+
+def partial_owner(name: str) -> Optional[int]:
+    """The pid of a temporary file name of :func:`partial_name`, or None
+    when ``name`` is not one."""
+    match = re.fullmatch(r'\..+' + re.escape(PARTIAL_MARK) + r'(\d+)', name)
+    return int(match.group(1)) if match else None
 
 
 def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
@@ -29,18 +45,22 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
     Args:
         data (bytes): The content.
         filepath (str | Path): Destination; its folder is created.
+
+    Raises:
+        OutputWriteError: The write failed (disk full, permission, ...);
+            the message names ``filepath``. The temporary file is removed.
     """
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder,
-                   f'.{osp.basename(filepath)}{PARTIAL_MARK}{os.getpid()}')
+    tmp = osp.join(folder, partial_name(osp.basename(filepath)))
     try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
+        with writing(filepath):
+            os.makedirs(folder, exist_ok=True)
+            with open(tmp, 'wb') as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
     except BaseException:
         if osp.exists(tmp):
             os.remove(tmp)

@@ -103,12 +103,13 @@ def check_data_roots(cfg: Config,
         label = getattr(type_name, '__name__', type_name)
         overrides = ' '.join(f'{k}.dataset.data_root=PATH' for k in keys
                              if cfg.get(k))
+        # what to do comes right after what is wrong; the layout follows
         parts = [
             f'{label} dataset not found: {name}.data_root is {root!r} '
             f'({osp.abspath(root)}), which does not exist.',
-            _dataset_hint(type_name),
             'Put the dataset there (a symbolic link is fine), or point the '
             f'config at it with\n  --cfg-options {overrides}',
+            _dataset_hint(type_name),
             SYNTHETIC_HINT,
         ]
         raise DatasetNotFoundError('\n'.join(p for p in parts if p))

@@ -9,10 +9,19 @@ from the launcher's environment variables — mmengine then sees an initialised
 group and skips ``init_dist`` — and ask for the DDP wrapper without device
 ids.
 With a GPU nothing is changed and mmengine does the usual NCCL set-up.
+
+Either way the launcher's environment is checked first
+(:func:`check_launcher_env`): a tool started with ``--launcher pytorch``
+outside torchrun, or ``--launcher slurm`` outside a Slurm job, stops with a
+:class:`~.errors.ConfigError` naming the missing variables, and Slurm's
+first node comes from ``scontrol`` only when that command exists and
+answers (otherwise the error asks for ``MASTER_ADDR``) instead of the
+shell's error text becoming the master address.
 """
 import atexit
 import datetime
 import os
+import shutil
 import subprocess
 from typing import Optional
 
@@ -20,7 +29,82 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from .errors import ConfigError
+
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+#: What each launcher sets in the environment (and mmieee reads).
+LAUNCHER_VARIABLES = {
+    'pytorch': ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+    'slurm': ('SLURM_PROCID', 'SLURM_NTASKS'),
+    'mpi': ('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE'),
+}
+_STARTED_BY = {
+    'pytorch': 'tools/dist_train.sh / tools/dist_test.sh (torchrun)',
+    'slurm': 'srun (tools/slurm_train.sh)',
+    'mpi': 'mpirun',
+}
+
+
+def _first_slurm_node(node_list: str) -> str:
+    """The first host of a Slurm node list, from ``scontrol``.
+
+    Raises:
+        ConfigError: ``scontrol`` is missing or fails (the message names the
+            command and says how to set ``MASTER_ADDR`` instead).
+    """
+    command = ['scontrol', 'show', 'hostnames', node_list]
+    advice = ('set MASTER_ADDR to the first node of the job, or start the '
+              'tool with srun on a machine that has scontrol')
+    if shutil.which('scontrol') is None:
+        raise ConfigError(
+            '--launcher slurm without MASTER_ADDR needs the scontrol command '
+            f'to find the first node of SLURM_NODELIST={node_list!r}, and '
+            f'scontrol is not on PATH: {advice}.')
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise ConfigError(f'{" ".join(command)} failed ({err}): '
+                          f'{advice}.') from err
+    hosts = proc.stdout.split()
+    if proc.returncode != 0 or not hosts:
+        raise ConfigError(
+            f'{" ".join(command)} failed (exit {proc.returncode}: '
+            f'{proc.stderr.strip() or "no host printed"}): {advice}.')
+    return hosts[0]
+
+
+def check_launcher_env(launcher: str) -> None:
+    """Refuse a launcher whose environment variables are missing.
+
+    Args:
+        launcher (str): ``--launcher``.
+
+    Raises:
+        ConfigError: An unknown launcher, or variables the launcher sets
+            are missing or not integers (the message names them and how
+            the tool must be started).
+    """
+    if launcher == 'none':
+        return
+    if launcher not in LAUNCHER_VARIABLES:
+        raise ConfigError(f'--launcher {launcher!r}: expected one of '
+                          f'{LAUNCHERS}')
+    needed = list(LAUNCHER_VARIABLES[launcher])
+    if launcher == 'slurm' and 'MASTER_ADDR' not in os.environ:
+        needed.append('SLURM_NODELIST')
+    missing = [k for k in needed if k not in os.environ]
+    if missing:
+        raise ConfigError(
+            f'--launcher {launcher} needs the environment variables '
+            f'{", ".join(missing)}, which are not set: start the tool '
+            f'through {_STARTED_BY[launcher]}, or use --launcher none.')
+    for key in needed[:2]:
+        if not os.environ[key].strip().isdigit():
+            raise ConfigError(f'--launcher {launcher}: {key}='
+                              f'{os.environ[key]!r} is not a number')
 
 
 def _set_env_from_slurm() -> None:
@@ -29,9 +113,8 @@ def _set_env_from_slurm() -> None:
     ntasks = int(os.environ['SLURM_NTASKS'])
     os.environ.setdefault('MASTER_PORT', '29500')
     if 'MASTER_ADDR' not in os.environ:
-        node_list = os.environ['SLURM_NODELIST']
-        os.environ['MASTER_ADDR'] = subprocess.getoutput(
-            f'scontrol show hostname {node_list} | head -n1')
+        os.environ['MASTER_ADDR'] = _first_slurm_node(
+            os.environ['SLURM_NODELIST'])
     os.environ['RANK'] = str(proc_id)
     os.environ['WORLD_SIZE'] = str(ntasks)
     os.environ.setdefault('LOCAL_RANK',
@@ -48,6 +131,21 @@ def _set_env_from_mpi() -> None:
     os.environ.setdefault('MASTER_PORT', '29500')
 
 
+def prepare_launcher_env(launcher: str) -> None:
+    """Check the launcher's variables and derive torch's ``env://`` ones.
+
+    Raises:
+        ConfigError: See :func:`check_launcher_env`; for Slurm without
+            ``MASTER_ADDR``, also when ``scontrol`` cannot name the first
+            node.
+    """
+    check_launcher_env(launcher)
+    if launcher == 'slurm':
+        _set_env_from_slurm()
+    elif launcher == 'mpi':
+        _set_env_from_mpi()
+
+
 def init_cpu_process_group(launcher: str,
                            timeout: Optional[float] = None) -> None:
     """Create a gloo process group from the launcher's environment.
@@ -59,25 +157,14 @@ def init_cpu_process_group(launcher: str,
         timeout (float, optional): Seconds before a collective times out.
 
     Raises:
-        ValueError: If ``launcher`` is not one of the three.
-        KeyError: If the launcher's environment variables are missing (the
-            script was not started by that launcher).
+        ConfigError: An unknown launcher, or its environment variables are
+            missing (the script was not started by that launcher).
     """
-    if launcher == 'slurm':
-        _set_env_from_slurm()
-    elif launcher == 'mpi':
-        _set_env_from_mpi()
-    elif launcher != 'pytorch':
-        raise ValueError(f'Invalid launcher "{launcher}"; expected one of '
-                         f'{LAUNCHERS[1:]}.')
-    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
-               if k not in os.environ]
-    if missing:
-        raise KeyError(
-            f'--launcher {launcher} needs the environment variables '
-            f'{missing}, which are not set: start the script through '
-            'tools/dist_train.sh / tools/dist_test.sh (torchrun), srun or '
-            'mpirun, or use --launcher none.')
+    if launcher == 'none':
+        raise ConfigError('init_cpu_process_group needs a launcher, got '
+                          "'none'")
+    prepare_launcher_env(launcher)
+    check_launcher_env('pytorch')
     kwargs = {}
     if timeout is not None:
         kwargs['timeout'] = datetime.timedelta(seconds=timeout)
@@ -116,13 +203,20 @@ def setup_distributed(cfg: Config) -> bool:
         bool: True if the CPU (gloo) set-up was applied.
     """
     launcher = cfg.get('launcher', 'none')
-    if launcher == 'none' or torch.cuda.is_available():
+    if launcher == 'none':
+        return False
+    if not torch_dist.is_initialized():
+        # also for mmengine's GPU set-up, which would fail on the missing
+        # variables with a KeyError (or, for Slurm, take the shell's error
+        # text for the master address and retry until the timeout)
+        prepare_launcher_env(launcher)
+    if torch.cuda.is_available():
         return False
     env_cfg = cfg.setdefault('env_cfg', {})
     dist_cfg = env_cfg.setdefault('dist_cfg', {})
     dist_cfg['backend'] = 'gloo'
     if not torch_dist.is_initialized():
-        init_cpu_process_group(launcher, timeout=dist_cfg.get('timeout'))
+        init_cpu_process_group('pytorch', timeout=dist_cfg.get('timeout'))
     wrapper = dict(type='MMDistributedDataParallel')
     wrapper.update(cfg.get('model_wrapper_cfg') or {})
     wrapper['device_ids'] = None

@@ -36,6 +36,15 @@ class CheckpointMismatchError(ConfigError):
     """A checkpoint does not fit the model it is loaded into."""
 
 
+class OutputWriteError(OSError):
+    """An output file or folder cannot be written (the message names it and
+    the reason: permission, read-only file system, disk full, ...)."""
+
+
+class WorkDirBusyError(ConfigError):
+    """Another training process uses the work dir (the message names it)."""
+
+
 #: What :func:`~.tool_setup.exit_on_user_error` turns into ``Error: ...``.
 USER_ERRORS = (ConfigError, DatasetNotFoundError, UnsafeCheckpointError,
-               NotACheckpointError, CheckpointDownloadError)
+               NotACheckpointError, CheckpointDownloadError, OutputWriteError)

@@ -15,6 +15,20 @@ order. Otherwise :class:`CheckpointMismatchError` lists the first keys of
 each kind and their counts. ``strict=False`` (``--non-strict``) loads what
 fits and logs the same list.
 
+**Training-only parameters.** Some weights take no part in the test
+feature: the training classifiers (their size is the number of *training*
+identities) and metric-loss parameters such as CenterLoss' centres.
+Evaluating on another dataset than the one trained on (a standard Re-ID
+protocol), or with the base config after training with
+``--cfg-options model.head.num_classes=...``, differs only there. A module
+declares such keys in its class attribute ``training_only_prefixes``
+(state-dict key prefixes relative to the module, e.g. ``IEEEHead``:
+``('classifiers.', 'metric_losses.', 'loss_ce.')``);
+:func:`training_only_prefixes` collects them over the model. Differences in
+those keys are reported in one line and left out (the model keeps its own
+values there); everything else stays strict. ``relax_training_only=False``
+makes them strict too (e.g. for publishing a checkpoint).
+
 Training with ``load_from`` (fine-tuning) keeps mmengine's behaviour.
 """
 import logging
@@ -71,6 +85,41 @@ def compare_state_dicts(model_state: Dict[str, torch.Tensor],
     return dict(missing=missing, unexpected=unexpected, mismatched=mismatched)
 
 
+def training_only_prefixes(model: nn.Module) -> Tuple[str, ...]:
+    """State-dict key prefixes the test feature does not depend on.
+
+    Collected from every submodule's ``training_only_prefixes`` class
+    attribute (prefixes relative to that submodule; module docstring).
+
+    Args:
+        model (nn.Module): The model.
+
+    Returns:
+        tuple[str]: Full key prefixes, e.g. ``('head.classifiers.', ...)``.
+    """
+    out = []
+    for name, module in model.named_modules():
+        for prefix in getattr(module, 'training_only_prefixes', ()):
+            out.append(f'{name}.{prefix}' if name else prefix)
+    return tuple(out)
+
+
+def split_report(report: Dict, prefixes: Sequence[str]) -> Tuple[Dict, Dict]:
+    """Split a :func:`compare_state_dicts` report into (the keys not under
+    ``prefixes``, the keys under them)."""
+    prefixes = tuple(prefixes)
+
+    def key(item):
+        return item if isinstance(item, str) else item[0]
+
+    strict = {kind: [i for i in items if not key(i).startswith(prefixes)]
+              for kind, items in report.items()}
+    relaxed = {kind: [i for i in items if prefixes and
+                      key(i).startswith(prefixes)]
+               for kind, items in report.items()}
+    return strict, relaxed
+
+
 def _listing(items: Sequence[str]) -> str:
     shown = ', '.join(items[:MAX_LISTED_KEYS])
     more = len(items) - MAX_LISTED_KEYS
@@ -107,7 +156,9 @@ def _state_dict(checkpoint: dict) -> 'OrderedDict[str, torch.Tensor]':
 def load_model_weights(model: nn.Module,
                        filename: str,
                        strict: bool = True,
-                       map_location: str = 'cpu') -> dict:
+                       map_location: str = 'cpu',
+                       relax_training_only: bool = True,
+                       opt_out: Optional[str] = 'strict=False') -> dict:
     """Load a checkpoint into ``model`` for evaluation or inference.
 
     Args:
@@ -119,13 +170,21 @@ def load_model_weights(model: nn.Module,
             any modality mismatch. False loads what fits and logs the rest.
             Defaults to True.
         map_location (str): As for :func:`torch.load`. Defaults to 'cpu'.
+        relax_training_only (bool): Report differences in training-only
+            keys (:func:`training_only_prefixes`) in one line and go on
+            instead of refusing them. Defaults to True.
+        opt_out (str, optional): How the caller's user loads only what fits
+            (``'--non-strict'`` in ``tools/test.py``), named in the error;
+            None names nothing (the caller offers no way). Defaults to
+            ``'strict=False'``.
 
     Returns:
         dict: The loaded checkpoint (its ``meta`` is often useful).
 
     Raises:
-        CheckpointMismatchError: With ``strict``, when anything does not fit;
-            the message names the file and lists the keys.
+        CheckpointMismatchError: With ``strict``, when anything else does
+            not fit; the message names the file, says what to do, then
+            lists the keys.
     """
     checkpoint = _load_checkpoint(filename, map_location=map_location,
                                   logger='current')
@@ -139,21 +198,37 @@ def load_model_weights(model: nn.Module,
             f'model.modalities and the datasets\' modalities to {list(have)})')
     state = _state_dict(checkpoint)
     report = compare_state_dicts(model.state_dict(), state)
+    prefixes = training_only_prefixes(model) if relax_training_only else ()
+    report, relaxed = split_report(report, prefixes)
     listing = format_report(report)
     if listing:
         problems.append(listing)
     if problems:
-        text = (f'checkpoint {filename} does not fit the model:\n' +
-                '\n'.join(problems))
+        advice = 'use the config the checkpoint was trained with'
+        if opt_out:
+            advice += f', or {opt_out} to load only what fits'
+        text = (f'checkpoint {filename} does not fit the model ({advice}):\n'
+                + '\n'.join(problems))
         if strict:
             raise CheckpointMismatchError(
                 text + '\nThe model would be evaluated with weights it never '
-                'got. Use the config the checkpoint was trained with, or '
-                '--non-strict (strict=False) to load only what fits.')
+                'got.')
         print_log(text + '\nLoading what fits (non-strict).',
                   logger='current', level=logging.WARNING)
-        for key, _, _ in report['mismatched']:
-            del state[key]
+    counts = {kind: len(items) for kind, items in relaxed.items() if items}
+    if counts:
+        what = ', '.join(f'{n} {kind}' for kind, n in counts.items())
+        keys = [k if isinstance(k, str) else k[0]
+                for items in relaxed.values() for k in items]
+        print_log(
+            f'{filename}: training-only keys differ ({what}: '
+            f'{_listing(keys)}); they take no part in the test feature and '
+            'keep the model\'s values.', logger='current',
+            level=logging.WARNING)
+    for key, _, _ in report['mismatched'] + relaxed['mismatched']:
+        del state[key]
+    for key in relaxed['unexpected']:
+        del state[key]
     # Everything left fits (or was reported above): torch's loader, which
     # loads what matches and says nothing.
     model.load_state_dict(state, strict=False)

@@ -15,13 +15,13 @@ import html
 import os.path as osp
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import mmcv
 import mmengine
 import numpy as np
 from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
 
 from mmieee.evaluation import FeatureSet, RankingProtocol
+from mmieee.utils.output_paths import write_rgb_image, writing
 
 from .reid_visualizer import ReIDVisualizer
 
@@ -252,7 +252,7 @@ def write_rank_lists(visualizer: ReIDVisualizer,
         path = None
         if out_dir:
             path = osp.join(out_dir, f'{name}.png')
-            mmcv.imwrite(canvas[..., ::-1], path)
+            write_rgb_image(path, canvas)
         if add_to_backends:
             visualizer.add_image(name, canvas, step=step)
         valid = bool(ranked['valid'][pos])
@@ -299,5 +299,5 @@ def write_index(rows: Sequence[Mapping], path: str) -> None:
             f'<img src="{img}" alt="{html.escape(r["name"])}"></a></td>'
             '</tr>')
     lines += ['</table>', '</body></html>']
-    with open(path, 'w', encoding='utf-8') as f:
+    with writing(path), open(path, 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines) + '\n')

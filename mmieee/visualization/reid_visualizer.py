@@ -33,6 +33,11 @@ from mmieee.registry import VISUALIZERS
 
 Color = Tuple[int, int, int]
 
+#: Widest (and, inverted, tallest) cell a grid gives an image: vehicles are
+#: about 2:1, persons 1:2; a 20 x 3000 image would otherwise make a canvas
+#: of 128 x 19 200 pixels per cell.
+MAX_CELL_ASPECT = 4.0
+
 
 @VISUALIZERS.register_module()
 class ReIDVisualizer(Visualizer):
@@ -149,7 +154,10 @@ class ReIDVisualizer(Visualizer):
             separate_after (Sequence[int]): Columns followed by a wider gap
                 (e.g. 0: the query column of a rank list).
             cell_size (tuple[int, int], optional): (h, w) of a cell; default
-                ``cell_height`` and the first image's aspect ratio.
+                ``cell_height`` and the first image's aspect ratio, kept
+                within 1 / :data:`MAX_CELL_ASPECT` and
+                :data:`MAX_CELL_ASPECT` (wider or taller images are
+                squeezed into that cell).
 
         Returns:
             np.ndarray: The canvas, (H', W', 3) uint8 RGB, also set as the
@@ -174,8 +182,10 @@ class ReIDVisualizer(Visualizer):
         ] for r, row in enumerate(cells)]
         if cell_size is None:
             h0, w0 = images[0][0].shape[:2]
+            # a 20 x 3000 image must not make a 96 000-pixel-wide canvas
+            aspect = min(max(w0 / h0, 1 / MAX_CELL_ASPECT), MAX_CELL_ASPECT)
             cell_size = (self.cell_height,
-                         max(1, int(round(self.cell_height * w0 / h0))))
+                         max(1, int(round(self.cell_height * aspect))))
         ch, cw = (int(v) for v in cell_size)
         f = self.frame_width
         gap = max(6, cw // 8)

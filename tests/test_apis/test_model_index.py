@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmieee.apis import init_model, list_models, resolve_model
-from mmieee.apis.model_index import REPO_ROOT
+from mmieee.utils.model_index import REPO_ROOT
 
 DEMO = 'ieee_r18_1xb16-8e_synthetic-demo'
 

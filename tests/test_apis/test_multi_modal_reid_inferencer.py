@@ -292,3 +292,47 @@ def test_visualize_with_the_real_rank_list_visualizer(tiny_files, reference,
     same = [m['same_id'] for m in res['matches']]
     assert len(same) == 4
     assert green.any() == any(same) and red.any() == (not all(same))
+
+
+def test_cache_is_keyed_by_the_weights_in_memory(tiny_files, reference,
+                                                 tiny_cfg, tmp_path,
+                                                 count_extractions):
+    """The checkpoint replaced while an inferencer runs: its gallery
+    features (of the weights it loaded) must not be read for the new
+    weights; and within one process a replacement with the same size and
+    mtime is not a hit."""
+    cache = str(tmp_path / 'cache')
+    ckpt = tmp_path / 'model.pth'
+    tiny_cfg.save_weights(tiny_files['cfg'], ckpt, seed=0)
+    running = MultiModalReIDInferencer(tiny_files['config'], str(ckpt),
+                                       cache_dir=cache)
+    stat = ckpt.stat()
+    tiny_cfg.save_weights(tiny_files['cfg'], ckpt, seed=1)
+    assert ckpt.stat().st_size == stat.st_size
+    os.utime(ckpt, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    running.set_gallery(reference['test'])  # old weights, after the swap
+    assert len(count_extractions) == 1
+    new = MultiModalReIDInferencer(tiny_files['config'], str(ckpt),
+                                   gallery=reference['test'],
+                                   cache_dir=cache)
+    assert len(count_extractions) == 2  # not the old weights' features
+    assert not np.allclose(new.gallery.feats, running.gallery.feats)
+    again = MultiModalReIDInferencer(tiny_files['config'], str(ckpt),
+                                     gallery=reference['test'],
+                                     cache_dir=cache)
+    assert len(count_extractions) == 2  # the new weights' entry is a hit
+    np.testing.assert_array_equal(again.gallery.feats, new.gallery.feats)
+
+
+def test_gallery_of_samples_is_named_briefly(tiny_files, reference,
+                                             tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmieee.apis.gallery.print_log',
+                        lambda msg, **kw: logged.append(msg))
+    samples = [list(p) for p in reference['paths']]
+    MultiModalReIDInferencer(tiny_files['config'], tiny_files['checkpoint'],
+                             gallery=samples, cache_dir=str(tmp_path))
+    assert len(logged) == 1
+    assert logged[0].startswith(f'gallery features of {len(samples)} '
+                                f'samples, the first {samples[0][0]} cached')
+    assert len(logged[0]) < 300

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import mmieee.apis.gallery as gallery_module
-from mmieee.apis.model_index import REPO_ROOT
+from mmieee.utils.model_index import REPO_ROOT
 
 DEMO = REPO_ROOT / 'demo' / 'retrieval_demo.py'
 _spec = importlib.util.spec_from_file_location('retrieval_demo', DEMO)

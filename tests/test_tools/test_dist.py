@@ -52,3 +52,23 @@ def test_dist_test_equals_logged_single_process_metrics(tools, tiny_config,
     dist = json.loads(out.read_text())
     for key in KEYS:
         assert dist[key] == pytest.approx(logged[key], abs=1e-4), key
+
+
+def test_user_error_under_torchrun_is_one_message(tools, tiny_config,
+                                                  tmp_path):
+    """Without data each rank printed the error, then torchrun added its
+    traceback and a table of the failed processes (about 60 lines)."""
+    env = tools.env()
+    env['PORT'] = str(tools.free_port())
+    missing = tmp_path / 'nowhere'
+    proc = tools.run([
+        'bash', 'tools/dist_train.sh', tiny_config, '2', '--work-dir',
+        tmp_path / 'w', '--cfg-options',
+        f'train_dataloader.dataset.data_root={missing}'
+    ], env=env, check=False, timeout=300)
+    assert proc.returncode == 2
+    err = proc.stderr
+    assert err.startswith('Error: RGBNT201 dataset not found'), err[:2000]
+    assert err.count('Error') == 1
+    assert 'Traceback' not in err and 'ChildFailedError' not in err
+    assert len(err.splitlines()) < 15

@@ -150,3 +150,34 @@ def test_cross_modal_tool_on_trained_checkpoint(tools, tiny_config,
                      check=False)
     assert proc.returncode == 2
     assert 'Error: --pairs needs --cross-modal' in proc.stderr
+
+
+@pytest.mark.parametrize('mode', [[], ['--cross-modal']])
+def test_checkpoint_of_other_modalities_is_refused_before_any_scenario(
+        tools, tiny_config, trained_run, tmp_path, mode):
+    """A three-modality checkpoint in an RGB + TI config (the tool loaded
+    non-strictly and printed full tables)."""
+    ckpt = trained_run / 'epoch_2.pth'
+    proc = tools.run(
+        [TOOL, tiny_config, ckpt, '--work-dir', tmp_path / 'w', '--out',
+         tmp_path / 'o.json'] + mode +
+        ['--cfg-options', 'model.modalities=[RGB,TI]'] +
+        [f'{split}_dataloader.dataset.modalities=[RGB,TI]'
+         for split in ('train', 'val', 'test')],
+        check=False, timeout=180)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert f'Error: checkpoint {ckpt} does not fit the model' in proc.stderr
+    assert "trained on modalities ['RGB', 'NI', 'TI']" in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert 'Scenario 1/' not in proc.stdout + proc.stderr
+    assert not (tmp_path / 'o.json').exists()
+
+
+def test_out_folder_is_refused_before_loading(tools, tiny_config,
+                                              trained_run, tmp_path):
+    (tmp_path / 'dir.json').mkdir()
+    proc = tools.run(
+        [TOOL, tiny_config, trained_run / 'epoch_2.pth', '--out',
+         tmp_path / 'dir.json'], check=False, timeout=120)
+    assert proc.returncode == 2
+    assert f'Error: --out {tmp_path / "dir.json"} is a folder' in proc.stderr

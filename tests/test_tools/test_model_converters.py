@@ -10,6 +10,7 @@ strictly into a tiny official-variant mmieee model that then gives the same
 features (official order T, R, N).
 """
 import importlib.util
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -369,8 +370,11 @@ def test_cli_bare_state_dict_and_unknown_key(tmp_path, capsys):
 
     sd['module.extra.weight'] = torch.zeros(1)
     torch.save(sd, src)
-    with pytest.raises(KeyError, match='extra.weight'):
+    with pytest.raises(SystemExit) as exc:
         conv_tool.main([str(src), str(tmp_path / 'no.pth')])
+    assert exc.value.code == 2
+    assert f'Error: {src}: 1 key(s) of the checkpoint do not belong to ' \
+        'the official IEEE layout: extra.weight' in capsys.readouterr().err
     assert not (tmp_path / 'no.pth').exists()
     conv_tool.main([str(src), str(dst), '--allow-unknown'])
     meta = torch.load(dst, weights_only=True)['meta']
@@ -378,14 +382,38 @@ def test_cli_bare_state_dict_and_unknown_key(tmp_path, capsys):
     assert meta['modalities'] == ['RGB', 'NI', 'TI']
 
 
-def test_allow_unknown_with_nothing_to_convert_is_an_error(tmp_path):
+def test_allow_unknown_with_nothing_to_convert_is_an_error(tmp_path,
+                                                           capsys):
     src, dst = tmp_path / 'resnet.pth', tmp_path / 'out.pth'
     torch.save({'conv1.weight': torch.zeros(1), 'fc.bias': torch.zeros(2)},
                src)
-    with pytest.raises(ValueError, match=r'nothing to convert: none of the 2 '
-                       'keys of .*resnet.pth'):
+    with pytest.raises(SystemExit) as exc:
         conv_tool.main([str(src), str(dst), '--allow-unknown'])
+    assert exc.value.code == 2
+    assert f'Error: nothing to convert: none of the 2 keys of {src}' in \
+        capsys.readouterr().err
     assert not dst.exists()
+
+
+def test_refused_file_and_missing_file_are_error_lines(tmp_path, capsys):
+    """A refused checkpoint ended in a traceback with torch's advice to
+    load with weights_only=False."""
+    marker = tmp_path / 'ran'
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}', ))
+
+    src = tmp_path / 'model.pth.tar-60'
+    torch.save({'state_dict': {'a': torch.zeros(1)}, 'x': Evil()}, src)
+    for path, expected in ((src, f'Error: Refusing to load checkpoint {src}'),
+                           (tmp_path / 'none', "Error: checkpoint '")):
+        with pytest.raises(SystemExit) as exc:
+            conv_tool.main([str(path), str(tmp_path / 'out.pth')])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(expected) and 'weights_only' not in err
+    assert not marker.exists() and not (tmp_path / 'out.pth').exists()
 
 
 def test_cli_check_config(tmp_path, capsys):
@@ -399,9 +427,10 @@ def test_cli_check_config(tmp_path, capsys):
 
     bad_cfg = dict(MODEL_CFG, head=dict(MODEL_CFG['head'], num_classes=7))
     cfg.write_text(f'default_scope = "mmieee"\nmodel = {bad_cfg!r}\n')
-    with pytest.raises(RuntimeError,
-                       match=r'keys with another shape: head\.classifiers'
-                       r'\.0\.0\.weight \(checkpoint \(5, 8\), model'):
+    with pytest.raises(SystemExit) as exc:
         conv_tool.main(
             [str(src), str(tmp_path / 'bad.pth'), '--check-config', str(cfg)])
+    assert exc.value.code == 2
+    assert 'keys with another shape: head.classifiers.0.0.weight ' \
+        '(checkpoint (5, 8), model' in capsys.readouterr().err
     assert not (tmp_path / 'bad.pth').exists()

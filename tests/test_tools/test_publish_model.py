@@ -4,6 +4,7 @@
 them), run in-process."""
 import hashlib
 import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from mmengine.logging import MessageHub
 from mmengine.runner import load_checkpoint
 
 from mmieee.apis import init_model
-from mmieee.apis.model_index import REPO_ROOT
+from mmieee.utils.model_index import REPO_ROOT
 
 TOOL = REPO_ROOT / 'tools' / 'model_converters' / 'publish_model.py'
 _spec = importlib.util.spec_from_file_location('publish_model', TOOL)
@@ -75,4 +76,102 @@ def test_refuses_a_checkpoint_of_another_model(training_checkpoint, tmp_path,
     err = capsys.readouterr().err
     assert 'epoch_2.pth does not fit the model' in err
     assert 'keys with another shape' in err and 'neck.part_fcs' in err
+    assert 'strict' not in err  # publish has no --non-strict to advise
     assert not list(tmp_path.glob('x*.pth'))
+
+
+def _publish_error(capsys, *argv):
+    with pytest.raises(SystemExit) as exc:
+        tool.main([str(a) for a in argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    # (in-process, mmengine's logger may first report a stream an earlier
+    # test closed: the tool's own output starts at its message)
+    assert 'Error: ' in err
+    err = err[err.index('Error: '):]
+    assert 'Traceback' not in err
+    return err
+
+
+def test_training_classifiers_must_fit_too(training_checkpoint, tmp_path,
+                                           tiny_cfg, capsys):
+    """Evaluation lets them differ; a published file must load exactly."""
+    src, _ = training_checkpoint
+    other = tiny_cfg(str(tmp_path), **{'model.head.num_classes': 5})
+    other.dump(str(tmp_path / 'other.py'))
+    err = _publish_error(capsys, src, tmp_path / 'x.pth', '--config',
+                         tmp_path / 'other.py')
+    assert 'head.classifiers' in err
+    assert not list(tmp_path.glob('x*.pth'))
+
+
+def test_config_text_with_code_is_refused_and_not_run(
+        training_checkpoint, tmp_path, capsys):
+    src, _ = training_checkpoint
+    marker = tmp_path / 'ran'
+    ckpt = torch.load(src, weights_only=False)
+    ckpt['meta']['cfg'] += (
+        f"\nnote = __import__('os').system('touch {marker}')\n")
+    evil = tmp_path / 'evil.pth'
+    torch.save(ckpt, evil)
+    err = _publish_error(capsys, evil, tmp_path / 'pub' / 'x.pth')
+    assert f"Refusing to read the config stored in {evil} (meta['cfg']): " \
+        'line' in err and 'a function call' in err
+    assert 'Give the config with --config.' in err
+    assert not marker.exists()
+    assert not list((tmp_path / 'pub').glob('x*'))
+
+
+def test_non_finite_weights_are_refused(training_checkpoint, tmp_path,
+                                        capsys):
+    src, _ = training_checkpoint
+    ckpt = torch.load(src, weights_only=False)
+    key = next(iter(ckpt['state_dict']))
+    ckpt['state_dict'][key] = ckpt['state_dict'][key].clone().fill_(
+        float('nan'))
+    bad = tmp_path / 'diverged.pth'
+    torch.save(ckpt, bad)
+    err = _publish_error(capsys, bad, tmp_path / 'x.pth')
+    assert f'{bad}: 1 weights hold NaN or inf ({key})' in err
+    assert not list(tmp_path.glob('x*.pth'))
+
+
+def test_a_file_without_weights_is_refused(training_checkpoint, tmp_path,
+                                           capsys):
+    src, _ = training_checkpoint
+    ckpt = torch.load(src, weights_only=False)
+    only = tmp_path / 'optimizer.pth'
+    torch.save({'optimizer': ckpt['optimizer']}, only)
+    err = _publish_error(capsys, only, tmp_path / 'x.pth')
+    assert f'{only} holds no model weights (its entries: optimizer)' in err
+
+
+def test_sparse_tensor_checkpoint_is_an_error(tmp_path, capsys):
+    src = tmp_path / 'sparse.pth'
+    torch.save({'state_dict': {'w': torch.eye(2).to_sparse()}}, src)
+    err = _publish_error(capsys, src, tmp_path / 'x.pth')
+    assert f'Refusing to load checkpoint {src}: it holds a sparse tensor' \
+        in err
+
+
+def test_read_only_folder_is_an_error_before_anything_is_loaded(
+        training_checkpoint, tmp_path, capsys):
+    src, _ = training_checkpoint
+    folder = tmp_path / 'ro'
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        probe = folder / 'probe'
+        try:  # root writes anyway: use a folder the kernel refuses
+            probe.touch()
+            probe.unlink()
+            folder = Path('/sys/kernel')
+            if not folder.is_dir():
+                pytest.skip('no unwritable folder to test with')
+        except OSError:
+            pass
+        err = _publish_error(capsys, src, folder / 'x.pth')
+        assert f'Error: OUT {folder / "x.pth"}: cannot write in {folder}' \
+            in err
+    finally:
+        (tmp_path / 'ro').chmod(0o755)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mmieee.apis.model_index import REPO_ROOT
+from mmieee.utils.model_index import REPO_ROOT
 
 pytest.importorskip('onnxruntime', reason='pip install -e .[deploy]')
 TOOL = REPO_ROOT / 'tools' / 'deployment' / 'pytorch2onnx.py'
@@ -52,3 +52,27 @@ def test_user_errors(tiny_files, tmp_path, capsys):
     assert exc.value.code == 2
     assert 'neither a config file nor a model name' in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize('extra, expected', [
+    (['--shape', '0', '0'], '--shape takes a height and a width >= 1, got '
+     '0 0'),
+    (['--batch-size', '0'], '--batch-size must be >= 1'),
+])
+def test_bad_values_are_error_lines(tiny_files, tmp_path, capsys, extra,
+                                    expected):
+    with pytest.raises(SystemExit) as exc:
+        tool.main([tiny_files['config'], tiny_files['checkpoint'], '--out',
+                   str(tmp_path / 'x.onnx')] + extra)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith(f'Error: {expected}')
+    assert not (tmp_path / 'x.onnx').exists()
+
+
+def test_out_folder_is_an_error_line(tiny_files, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        tool.main([tiny_files['config'], tiny_files['checkpoint'], '--out',
+                   str(tmp_path)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        f'Error: --out {tmp_path} is a folder')

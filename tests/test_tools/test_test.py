@@ -2,6 +2,7 @@
 """tools/test.py: re-evaluating the best checkpoint reproduces the metrics
 logged during training; --out and --dump files."""
 import json
+import os
 import pickle
 
 import numpy as np
@@ -106,3 +107,75 @@ def test_checkpoints_record_the_model_modalities(trained_run):
     ckpt = torch.load(trained_run / 'epoch_2.pth', map_location='cpu',
                       weights_only=False)
     assert ckpt['meta']['modalities'] == ['RGB', 'NI', 'TI']
+
+
+def test_other_number_of_training_ids_evaluates_the_same(
+        tools, tiny_config, trained_run, tmp_path):
+    """Cross-dataset evaluation: a head for another number of training
+    identities differs only in keys the test feature does not use; they
+    are reported in one line and the metrics are those of the checkpoint.
+    """
+    ckpt = trained_run / 'epoch_2.pth'
+    out = tmp_path / 'm.json'
+    proc = tools.run(['tools/test.py', tiny_config, ckpt, '--work-dir',
+                      tmp_path / 'w', '--out', out, '--cfg-options',
+                      f'model.head.num_classes={tools.num_train_ids + 3}'],
+                     timeout=180)
+    log = proc.stdout + proc.stderr
+    # 3 modalities x 4 parts classifiers, weight and bias each
+    assert 'training-only keys differ (24 mismatched: ' \
+        'head.classifiers.0.0.weight' in log
+    metrics = json.loads(out.read_text())
+    logged = tools.read_val_metrics(trained_run)[-1]
+    assert logged['step'] == 2
+    for key in ('reid/mAP', 'reid/R1', 'reid/R5'):
+        assert metrics[key] == pytest.approx(logged[key], abs=1e-4)
+
+
+@pytest.mark.parametrize('option', ['--out', '--dump'])
+def test_output_paths_are_checked_before_the_evaluation(
+        tools, tiny_config, trained_run, tmp_path, option):
+    best = tools.best_checkpoint(trained_run)
+    folder = tmp_path / 'results.json'
+    folder.mkdir()
+    proc = tools.run(['tools/test.py', tiny_config, best, option, folder],
+                     check=False, timeout=120)
+    assert proc.returncode == 2
+    assert f'Error: {option} {folder} is a folder' in proc.stderr
+    assert 'reid/mAP' not in proc.stdout + proc.stderr
+    blocked = tmp_path / 'file'
+    blocked.write_text('')
+    proc = tools.run(['tools/test.py', tiny_config, best, option,
+                      blocked / 'sub' / 'x.pkl'], check=False, timeout=120)
+    assert proc.returncode == 2
+    assert f'Error: {option} {blocked / "sub" / "x.pkl"}: cannot write' \
+        in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def test_disk_full_names_the_file(tools, tiny_config, trained_run,
+                                  tmp_path):
+    """/dev/full: every write fails with ENOSPC, as on a full disk."""
+    if not os.path.exists('/dev/full'):
+        pytest.skip('no /dev/full')
+    out = tmp_path / 'metrics.json'
+    out.symlink_to('/dev/full')
+    proc = tools.run(['tools/test.py', tiny_config,
+                      tools.best_checkpoint(trained_run), '--work-dir',
+                      tmp_path / 'w', '--out', out], check=False, timeout=180)
+    assert proc.returncode == 2
+    assert f'Error: could not write {out}: No space left on device' \
+        in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def test_model_name_is_accepted_as_the_config(tools, trained_run, tmp_path):
+    """tools/test.py refused metafile names (only init_model took them)."""
+    missing = tmp_path / 'nowhere'
+    proc = tools.run(['tools/test.py', 'ieee_r18_1xb16-8e_synthetic-demo',
+                      trained_run / 'epoch_2.pth', '--cfg-options',
+                      f'test_dataloader.dataset.data_root={missing}'],
+                     check=False, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith('Error: RGBNT201 dataset not found: '
+                                  'test_dataloader.dataset.data_root')

@@ -130,3 +130,90 @@ def test_amp_without_a_gpu_is_refused(tiny_config, tmp_path, capsys,
         'AmpOptimWrapper, which refuses to run without a GPU' in \
         capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # stopped before building anything
+
+
+def test_missing_resume_file_is_an_error_not_a_traceback(
+        tools, tiny_config, tmp_path):
+    proc = tools.run(['tools/train.py', tiny_config, '--work-dir',
+                      tmp_path / 'w', '--resume', tmp_path / 'nope.pth'],
+                     check=False, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        f'Error: --resume {tmp_path / "nope.pth"}: no such checkpoint file')
+    assert 'Traceback' not in proc.stderr
+
+
+def test_no_validate_does_not_need_the_validation_data(
+        tools, tiny_config, tmp_path):
+    proc = tools.run(['tools/train.py', tiny_config, '--work-dir',
+                      tmp_path / 'w', '--no-validate', '--cfg-options',
+                      'train_cfg.max_epochs=1',
+                      f'val_dataloader.dataset.data_root={tmp_path / "no"}'],
+                     timeout=240)
+    assert (tmp_path / 'w' / 'epoch_1.pth').is_file(), proc.stderr[-2000:]
+    assert not (tmp_path / 'w' / '.train.lock').exists()  # released
+
+
+def test_second_training_on_a_work_dir_is_refused(tools, tiny_config,
+                                                  tmp_path):
+    import subprocess
+    import sys
+    hold = ('import sys, time\n'
+            'from mmieee.utils import WorkDirLock\n'
+            'with WorkDirLock(sys.argv[1]):\n'
+            '    print("locked", flush=True)\n'
+            '    time.sleep(120)\n')
+    first = subprocess.Popen([sys.executable, '-c', hold, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True,
+                             env=tools.env())
+    try:
+        assert first.stdout.readline().strip() == 'locked'
+        proc = tools.run(['tools/train.py', tiny_config, '--work-dir',
+                          tmp_path], check=False, timeout=120)
+    finally:
+        first.kill()
+        first.wait()
+    assert proc.returncode == 2
+    assert f'Error: work dir {tmp_path} is in use by another training ' \
+        f'(pid {first.pid}' in proc.stderr
+    assert not list(tmp_path.glob('*/*.log'))  # no second, interleaved log
+
+
+@pytest.mark.parametrize('case', ['not_reid', 'launcher', 'unknown_name'])
+def test_user_errors_end_in_one_error_line(tools, tmp_path, case):
+    env = tools.env()
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        env.pop(key, None)
+    config = tmp_path / 'cls.py'
+    config.write_text('optim_wrapper = dict(optimizer=dict(lr=0.1))\n')
+    args, expected = {
+        'not_reid': ([config], f"Error: {config} has no 'model' / "
+                     "'train_dataloader': it is not an mmieee Re-ID config"),
+        'launcher': (['ieee_r18_1xb16-8e_synthetic-demo', '--launcher',
+                      'pytorch'], 'Error: --launcher pytorch needs the '
+                     'environment variables RANK, WORLD_SIZE, MASTER_ADDR, '
+                     'MASTER_PORT'),
+        'unknown_name': (['ieee_r18_demo'], "Error: 'ieee_r18_demo' is "
+                         'neither a config file nor a model name'),
+    }[case]
+    proc = tools.run(['tools/train.py', *args, '--work-dir', tmp_path / 'w'],
+                     check=False, timeout=120, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(expected), proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr and 'KeyError' not in proc.stderr
+    if case == 'unknown_name':
+        assert 'Known names: ' in proc.stderr
+        assert 'ieee_r18_1xb16-8e_synthetic-demo' in proc.stderr
+
+
+def test_model_name_is_accepted_as_the_config(tools, tmp_path):
+    """The demo's metafile name reaches the config (its dataset check)."""
+    missing = tmp_path / 'nowhere'
+    proc = tools.run(['tools/train.py', 'ieee_r18_1xb16-8e_synthetic-demo',
+                      '--work-dir', tmp_path / 'w', '--cfg-options',
+                      f'train_dataloader.dataset.data_root={missing}'],
+                     check=False, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith('Error: RGBNT201 dataset not found: '
+                                  'train_dataloader.dataset.data_root')
+    assert str(missing) in proc.stderr

@@ -54,3 +54,47 @@ def test_dump_with_another_model_is_refused(tiny_config, tmp_path, capsys):
     assert exit_.value.code == 2
     assert 'feature length 10 is not a multiple of the number of ' \
         'modalities 3' in capsys.readouterr().err
+
+
+class _System:
+    """A dump whose unpickling runs a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+@pytest.mark.parametrize('tool', ['vis_tsne.py', 'vis_rank_list.py'])
+def test_dump_with_a_system_call_is_refused(tiny_config, tmp_path, capsys,
+                                            tool):
+    """The vis tools read --dump with a plain unpickle: the command ran
+    and the tool exited 0."""
+    import pickle
+    marker = tmp_path / 'ran'
+    dump = tmp_path / 'feats.pkl'
+    dump.write_bytes(pickle.dumps(dict(feats=_System(marker))))
+    main = runpy.run_path(str(REPO / 'tools' / 'visualization' / tool))['main']
+    out = ['--out', str(tmp_path / 'x.png')] if tool == 'vis_tsne.py' \
+        else ['--out-dir', str(tmp_path / 'x')]
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tiny_config), '--dump', str(dump)] + out)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'Error: Refusing to read {dump}: it holds a '
+                          'posix.system object')
+    assert not marker.exists()
+
+
+def test_out_that_is_a_folder_is_refused_first(tiny_config, tmp_path,
+                                               capsys):
+    folder = tmp_path / 'pic.png'
+    folder.mkdir()
+    main = runpy.run_path(TOOL)['main']
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tiny_config), '--dump', str(tmp_path / 'none.pkl'),
+              '--out', str(folder)])
+    assert exit_.value.code == 2
+    assert f'Error: --out {folder} is a folder' in capsys.readouterr().err

@@ -84,3 +84,15 @@ def test_unknown_dataset_type_still_reports_the_path(tmp_path):
     with pytest.raises(DatasetNotFoundError, match='NoSuchSet dataset not '
                        'found'):
         check_data_roots(cfg)
+
+
+def test_the_advice_comes_right_after_the_problem(tmp_path):
+    cfg = _cfg(train_dataloader=dict(
+        dataset=dict(type='RGBNT201', data_root=str(tmp_path / 'no'))))
+    with pytest.raises(DatasetNotFoundError) as info:
+        check_data_roots(cfg)
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith('RGBNT201 dataset not found')
+    assert lines[1].startswith('Put the dataset there')
+    assert lines[2] == ('  --cfg-options '
+                        'train_dataloader.dataset.data_root=PATH')

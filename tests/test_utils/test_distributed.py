@@ -7,7 +7,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
-from mmieee.utils import init_cpu_process_group, setup_distributed
+from mmieee.utils import ConfigError, init_cpu_process_group, setup_distributed
 from mmieee.utils.distributed import _set_env_from_slurm
 
 
@@ -25,6 +25,9 @@ def test_no_launcher_changes_nothing():
 
 def test_gpu_machine_is_left_to_mmengine(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    for key, value in dict(RANK='0', WORLD_SIZE='1', MASTER_ADDR='x',
+                           MASTER_PORT='1').items():
+        monkeypatch.setenv(key, value)
     cfg = _cfg('pytorch')
     assert setup_distributed(cfg) is False
     assert cfg.env_cfg.dist_cfg.backend == 'nccl'
@@ -64,11 +67,67 @@ def test_cpu_pytorch_launcher_inits_gloo_and_deviceless_ddp(monkeypatch):
 def test_missing_launcher_environment_is_explained(monkeypatch):
     for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
         monkeypatch.delenv(key, raising=False)
-    with pytest.raises(KeyError, match='start the script through '
-                       'tools/dist_train.sh'):
+    with pytest.raises(ConfigError, match='--launcher pytorch needs the '
+                       'environment variables RANK, WORLD_SIZE, MASTER_ADDR, '
+                       'MASTER_PORT, which are not set: start the tool '
+                       'through tools/dist_train.sh'):
         init_cpu_process_group('pytorch')
-    with pytest.raises(ValueError, match='Invalid launcher'):
+    with pytest.raises(ConfigError, match="--launcher 'nope': expected one"):
         init_cpu_process_group('nope')
+
+
+def _slurm_env(monkeypatch, tmp_path, scontrol=None):
+    for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_PORT',
+                'MASTER_ADDR'):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv('SLURM_PROCID', '0')
+    monkeypatch.setenv('SLURM_NTASKS', '2')
+    monkeypatch.setenv('SLURM_NODELIST', 'node[1-2]')
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    if scontrol is not None:
+        script = bin_dir / 'scontrol'
+        script.write_text(f'#!/bin/sh\n{scontrol}\n')
+        script.chmod(0o755)
+    monkeypatch.setenv('PATH', str(bin_dir))
+
+
+def test_slurm_without_scontrol_or_master_addr_names_both(
+        monkeypatch, tmp_path):
+    """Before: the shell's "scontrol: not found" became MASTER_ADDR and
+    the process group retried it until the timeout."""
+    import time
+    _slurm_env(monkeypatch, tmp_path)
+    start = time.time()
+    with pytest.raises(ConfigError) as err:
+        setup_distributed(_cfg('slurm'))
+    msg = str(err.value)
+    assert 'MASTER_ADDR' in msg and 'scontrol' in msg and 'node[1-2]' in msg
+    assert time.time() - start < 5
+    assert not torch_dist.is_initialized()
+
+
+def test_slurm_scontrol_failure_is_an_error(monkeypatch, tmp_path):
+    _slurm_env(monkeypatch, tmp_path,
+               scontrol='echo "slurm_load_node: Unable to contact" >&2; '
+               'exit 1')
+    with pytest.raises(ConfigError, match='scontrol show hostnames '
+                       r'node\[1-2\] failed \(exit 1: slurm_load_node'):
+        setup_distributed(_cfg('slurm'))
+
+
+def test_slurm_first_node_from_scontrol(monkeypatch, tmp_path):
+    _slurm_env(monkeypatch, tmp_path, scontrol='echo node1; echo node2')
+    _set_env_from_slurm()
+    assert os.environ['MASTER_ADDR'] == 'node1'
+
+
+def test_missing_variables_are_refused_on_gpu_machines_too(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(ConfigError, match='RANK'):
+        setup_distributed(_cfg('pytorch'))
 
 
 def test_slurm_variables_become_env_variables(monkeypatch):

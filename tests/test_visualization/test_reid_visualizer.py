@@ -6,6 +6,7 @@ import pytest
 import mmieee  # noqa: F401
 from mmieee.registry import VISUALIZERS
 from mmieee.visualization import ReIDVisualizer
+from mmieee.visualization.reid_visualizer import MAX_CELL_ASPECT
 
 V = ReIDVisualizer
 FRAME_COLORS = {
@@ -137,3 +138,19 @@ def test_activation_map_overlays_follow_the_map(vis):
     x0, x1 = xs.min(), xs.max()
     left, right = line[x0 + 2], line[x1 - 2]
     assert left[0] > right[0] and left[2] < right[2]
+
+
+@pytest.mark.parametrize('shape', [(20, 3000), (3000, 20)])
+def test_extreme_images_make_a_bounded_canvas(vis, shape):
+    """One 20 x 3000 query image made a 7663 x 96057 canvas (the process
+    was killed for memory); the cell's aspect ratio is now bounded."""
+    image = np.zeros(shape + (3, ), np.uint8)
+    gallery = [[np.zeros((40, 20, 3), np.uint8)] * 3] * 10
+    canvas = vis.draw_rank_list([image] * 3, gallery, [0.1] * 10)
+    height, width = canvas.shape[:2]
+    aspect = shape[1] / shape[0]
+    cell_w = min(max(aspect, 1 / MAX_CELL_ASPECT), MAX_CELL_ASPECT) * 40
+    # 11 columns of at most 4:1 cells plus gaps, labels and frames
+    assert width < 11 * (cell_w + 40) + 400
+    assert height < 3 * 40 + 400
+    assert width * height < 5e6

@@ -28,7 +28,8 @@ from typing import Dict, List, Optional
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import numpy as np
 
-from mmieee.utils import ConfigError, exit_on_user_error
+from mmieee.utils import (ConfigError, check_output_file, exit_on_user_error,
+                          writing)
 
 LogDict = Dict[str, List[dict]]
 
@@ -144,7 +145,8 @@ def plot_curve(logs: List[LogDict], paths: List[str], keys: List[str],
         fig.suptitle(title)
     fig.tight_layout()
     if out:
-        fig.savefig(out)
+        with writing(out):
+            fig.savefig(out)
         print(f'save curve to: {out}')
         plt.close(fig)
     else:
@@ -220,6 +222,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None):
     args = parse_args(argv)
     with exit_on_user_error():
+        if args.task == 'plot_curve':
+            check_output_file(args.out, '--out')
         paths = [resolve_log(p) for p in args.json_logs]
         logs = [load_log(p) for p in paths]
         if args.task == 'cal_train_time':

@@ -6,6 +6,11 @@
         [--out results.json] [--work-dir DIR] [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
+The checkpoint is loaded as ``tools/test.py`` loads it: every weight the
+test feature depends on must fit the config's model (the same modalities,
+keys and shapes), or the tool stops before the first scenario; keys only
+training uses (the training classifiers) may differ and are reported.
+
 Missing-modality mode (default): the full set, then every non-empty proper
 subset of the model's modalities removed at test time (M = 3: 1 + 3 + 3 = 7
 runs), using the model's missing-modality protocol
@@ -27,18 +32,18 @@ scenario, its number, the time so far and an estimate of the time left;
 """
 import argparse
 import itertools
-import os
 import os.path as osp
 import time
 from typing import List, Sequence, Tuple
 
 import mmengine
-from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 
 import mmieee  # noqa: F401  (environment shims before mmpretrain loads)
-from mmieee.utils import (ConfigError, build_runner, exit_on_user_error,
-                          load_tool_config)
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          build_test_runner, check_output_dir,
+                          check_output_file, exit_on_user_error,
+                          load_tool_config, parse_tool_args, writing)
 from mmieee.utils.text_table import format_table as text_table
 
 COLUMNS = ('mAP', 'R1', 'R5', 'R10')
@@ -50,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Evaluate a multi-modal Re-ID checkpoint with each '
         'proper subset of modalities missing, or across modalities.')
-    parser.add_argument('config', help='path of the config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument('checkpoint', help='path of the checkpoint')
     parser.add_argument(
         '--cross-modal',
@@ -62,22 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar='Q:G',
         help='cross-modal pairs (default: RGB:TI TI:RGB RGB:NI NI:RGB)')
     parser.add_argument('--out', help='write all scenarios\' metrics (JSON)')
-    parser.add_argument(
-        '--work-dir',
-        help='folder for the log (default: work_dirs/<config name>)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_arguments(
+        parser, work_dir=True, launcher=True,
+        cfg_options_example='test_evaluator.rerank=True')
+    return parse_tool_args(parser, argv)
 
 
 def missing_scenarios(modalities: Sequence[str]) -> List[Tuple[str, ...]]:
@@ -184,18 +177,29 @@ def main(argv=None) -> List[dict]:
         if not osp.isfile(args.checkpoint):
             raise ConfigError(
                 f'checkpoint {args.checkpoint!r} does not exist.')
-        cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
-                               args.launcher, data_keys=('test_dataloader', ))
-        cfg.load_from, cfg.resume = args.checkpoint, False
-    runner = build_runner(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) \
-        else runner.model
-    modalities = tuple(model.modalities)
-    with exit_on_user_error():
+        check_output_file(args.out, '--out', ('.json', ))
+        cfg = load_tool_config(
+            args.config, args.cfg_options, args.work_dir, args.launcher,
+            data_keys=('test_dataloader', ),
+            required=('model', 'test_dataloader', 'test_evaluator'))
+        check_output_dir(cfg.work_dir, '--work-dir')
+        # the strict loading of tools/test.py: every weight the test
+        # feature depends on, or an error before any scenario
+        runner = build_test_runner(cfg, args.checkpoint)
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        modalities = tuple(model.modalities)
         todo = scenarios(args, modalities, runner.logger)
+        rows = run_scenarios(runner, model, todo)
+        if runner.rank == 0:
+            report(args, rows, runner.logger)
+    return rows
 
+
+def run_scenarios(runner, model, todo: List[Tuple[dict, dict]]
+                  ) -> List[dict]:
+    """Evaluate every scenario with the test loop; one row each."""
     runner.call_hook('before_run')
-    runner.load_or_resume()
     rows, start = [], time.time()
     for i, (label, blanking) in enumerate(todo):
         model.set_blank_modalities(**blanking)
@@ -212,20 +216,22 @@ def main(argv=None) -> List[dict]:
                                  for k, v in metrics.items()}))
     model.set_blank_modalities(())
     runner.call_hook('after_run')
-
-    if runner.rank == 0:
-        if args.cross_modal:
-            title = 'Cross-modal evaluation (queries with one modality, ' \
-                'gallery with another)'
-            table = format_cross_table(rows)
-        else:
-            title = 'Missing-modality evaluation'
-            table = format_table(rows)
-        # The runner's logger prints to the console and to the log file.
-        runner.logger.info(f'{title} of {args.checkpoint}:\n{table}')
-        if args.out:
-            mmengine.dump(rows, args.out, indent=2)
     return rows
+
+
+def report(args: argparse.Namespace, rows: List[dict], logger) -> None:
+    """Log the table (console and log file) and write ``--out``."""
+    if args.cross_modal:
+        title = 'Cross-modal evaluation (queries with one modality, ' \
+            'gallery with another)'
+        table = format_cross_table(rows)
+    else:
+        title = 'Missing-modality evaluation'
+        table = format_table(rows)
+    logger.info(f'{title} of {args.checkpoint}:\n{table}')
+    if args.out:
+        with writing(args.out):
+            mmengine.dump(rows, args.out, indent=2)
 
 
 if __name__ == '__main__':

@@ -23,9 +23,14 @@ counted).
 import argparse
 from typing import Dict, Optional, Sequence
 
+import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from torch import nn
+
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          exit_on_user_error, load_tool_config,
+                          parse_tool_args)
 
 
 class TensorModeWrapper(nn.Module):
@@ -47,7 +52,7 @@ def set_num_classes(cfg: Config, num_classes: int) -> None:
     """Set ``num_classes`` of the head and of metric losses that have one."""
     head = cfg.model.get('head')
     if head is None or 'type' not in head:
-        raise KeyError('--num-classes: the config has no model.head.')
+        raise ConfigError('--num-classes: the config has no model.head')
     head['num_classes'] = num_classes
     for loss in head.get('metric_losses') or []:
         if 'num_classes' in loss:
@@ -58,7 +63,6 @@ def build_model(cfg: Config) -> nn.Module:
     """Build ``cfg.model`` in the mmieee scope, in eval mode."""
     from mmengine.registry import DefaultScope
 
-    import mmieee  # noqa: F401  (compat shims before mmpretrain)
     from mmieee.registry import MODELS
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmieee') or 'mmieee'):
@@ -98,7 +102,7 @@ def get_complexity(cfg: Config,
     """
     from mmengine.analysis import get_model_complexity_info, parameter_count
     if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f'--shape takes H W, got {tuple(shape)}.')
+        raise ConfigError(f'--shape takes H W >= 1, got {tuple(shape)}')
     cfg = Config(cfg.to_dict())  # the caller's config stays untouched
     if num_classes is not None:
         set_num_classes(cfg, num_classes)
@@ -125,7 +129,7 @@ def get_complexity(cfg: Config,
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='FLOPs and parameters of an mmieee model')
-    parser.add_argument('config', help='config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument(
         '--shape',
         type=int,
@@ -140,24 +144,22 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='override the number of training identities of the head')
     parser.add_argument(
         '--no-table', action='store_true', help='only print the totals')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value, as in tools/train.py')
-    return parser.parse_args(argv)
+    add_common_arguments(parser, cfg_options_example='model.neck.num_parts=4')
+    return parse_tool_args(parser, argv)
 
 
 def main(argv=None) -> Dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    result = get_complexity(
-        cfg,
-        shape=args.shape,
-        num_classes=args.num_classes,
-        show_table=not args.no_table)
+    with exit_on_user_error():
+        if args.num_classes is not None and args.num_classes < 1:
+            raise ConfigError(
+                f'--num-classes must be >= 1, got {args.num_classes}')
+        cfg = load_tool_config(args.config, args.cfg_options, data_keys=())
+        result = get_complexity(
+            cfg,
+            shape=args.shape,
+            num_classes=args.num_classes,
+            show_table=not args.no_table)
     if result['out_table']:
         print(result['out_table'])
     split_line = '=' * 30

@@ -27,9 +27,9 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from mmieee.apis.model_index import load_model_index
 from mmieee.utils import ConfigError, exit_on_user_error
 from mmieee.utils.atomic_file import atomic_write
+from mmieee.utils.model_index import load_model_index
 from mmieee.utils.study_layout import (METRICS, METRICS_FILE, STUDY_FILE,
                                        read_run_metrics, read_study, run_dir,
                                        seed_dirs)

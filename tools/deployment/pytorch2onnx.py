@@ -5,7 +5,8 @@
         [--shape H W] [--dynamic-batch] [--batch-size B] [--opset 17]
         [--verify] [--num-real N] [--cfg-options KEY=VALUE ...]
 
-CONFIG may also be a model name of configs/*/metafile.yml. The graph takes
+CONFIG may also be a model name of configs/*/metafile.yml. Option values
+(``--shape``, ``--out``) are checked before the model is built. The graph takes
 **raw uint8** images (B, M, 3, H, W), RGB, resized to the model's input
 size, and folds in the normalisation and the blanked modalities
 (``--cfg-options "model.test_cfg.blank_modalities=[NI]"``); it returns the
@@ -26,14 +27,14 @@ import sys
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import torch
-from mmengine.config import DictAction
 from mmengine.dataset import default_collate
 
 from mmieee.apis import build_test_dataset, init_model
-from mmieee.apis.model_index import resolve_model
 from mmieee.apis.onnx_export import DEFAULT_OPSET, export_onnx, verify_onnx
-from mmieee.utils import (ConfigError, exit_on_user_error, get_test_input_size,
-                          load_tool_config)
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          check_output_file, exit_on_user_error,
+                          get_test_input_size, load_tool_config,
+                          parse_tool_args, resolve_config, writing)
 
 #: Relative difference (to the features' scale) that --verify accepts.
 RELATIVE_TARGET = 1e-4
@@ -42,7 +43,7 @@ RELATIVE_TARGET = 1e-4
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Export the Re-ID feature path to ONNX.')
-    parser.add_argument('config', help='config file or metafile model name')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', required=True, help='output .onnx file')
     parser.add_argument(
@@ -62,11 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--num-real', type=int, default=4,
         help='test-split samples for --verify with --dynamic-batch '
         '(a fixed batch uses one batch); default 4')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. '
-        '"model.test_cfg.blank_modalities=[NI]"')
-    return parser.parse_args(argv)
+    add_common_arguments(
+        parser, cfg_options_example='"model.test_cfg.blank_modalities=[NI]"')
+    return parse_tool_args(parser, argv)
 
 
 def real_inputs(cfg, num: int) -> torch.Tensor:
@@ -86,56 +85,63 @@ def report(name: str, result: dict) -> bool:
     return ok
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse option values before anything is built."""
+    try:
+        import onnx  # noqa: F401
+        if args.verify:
+            import onnxruntime  # noqa: F401
+    except ImportError as err:
+        raise ConfigError(f'{err.name} is not installed: pip install -e '
+                          '".[deploy]"') from err
+    if not osp.isfile(args.checkpoint):
+        raise ConfigError(f'checkpoint {args.checkpoint!r} does not exist')
+    if args.shape is not None and min(args.shape) < 1:
+        raise ConfigError(f'--shape takes a height and a width >= 1, got '
+                          f'{args.shape[0]} {args.shape[1]}')
+    for option in ('batch_size', 'num_real', 'opset'):
+        if getattr(args, option) < 1:
+            raise ConfigError(f'--{option.replace("_", "-")} must be >= 1, '
+                              f'got {getattr(args, option)}')
+    check_output_file(args.out, '--out', ('.onnx', ))
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     with exit_on_user_error():
-        try:
-            import onnx  # noqa: F401
-            if args.verify:
-                import onnxruntime  # noqa: F401
-        except ImportError as err:
-            raise ConfigError(f'{err.name} is not installed: pip install -e '
-                              '".[deploy]"') from err
-        if not osp.isfile(args.checkpoint):
-            raise ConfigError(
-                f'checkpoint {args.checkpoint!r} does not exist')
-        try:
-            config, _ = resolve_model(args.config, args.checkpoint)
-        except ValueError as err:
-            raise ConfigError(str(err)) from err
+        check_args(args)
+        config = resolve_config(args.config)
         cfg = load_tool_config(
-            str(config), args.cfg_options,
+            config, args.cfg_options,
             data_keys=('test_dataloader', ) if args.verify else ())
-        if args.batch_size < 1:
-            raise ConfigError(f'--batch-size must be >= 1, got '
-                              f'{args.batch_size}')
         shape = args.shape or get_test_input_size(cfg)
         if shape is None:
             raise ConfigError('the test pipeline has no Resize: give the '
                               'input size with --shape H W')
-    model = init_model(cfg, args.checkpoint, device='cpu')
-    export_onnx(
-        model, args.out, shape, batch_size=args.batch_size,
-        dynamic_batch=args.dynamic_batch, opset=args.opset,
-        metadata=dict(config=osp.splitext(osp.basename(str(config)))[0],
-                      checkpoint=osp.basename(args.checkpoint)))
-    batch_axis = 'B dynamic' if args.dynamic_batch else \
-        f'B = {args.batch_size}'
-    blanked = [model.modalities[i] for i in model.blank_indices]
-    print(f'exported {args.out}: input uint8 (B, {len(model.modalities)}, 3, '
-          f'{shape[0]}, {shape[1]}), {batch_axis}, modalities '
-          f'{model.modalities}, blanked {blanked}')
-    if not args.verify:
-        return 0
-    gen = torch.Generator().manual_seed(0)
-    batch = 3 if args.dynamic_batch else args.batch_size
-    num_real = args.num_real if args.dynamic_batch else args.batch_size
-    random = torch.randint(0, 256, (batch, len(model.modalities), 3,
-                                    shape[0], shape[1]),
-                           dtype=torch.uint8, generator=gen)
-    real = real_inputs(cfg, num_real)
-    if tuple(real.shape[-2:]) != tuple(shape):
-        with exit_on_user_error():
+        model = init_model(cfg, args.checkpoint, device='cpu')
+        with writing(args.out):
+            export_onnx(
+                model, args.out, shape, batch_size=args.batch_size,
+                dynamic_batch=args.dynamic_batch, opset=args.opset,
+                metadata=dict(config=osp.splitext(osp.basename(config))[0],
+                              checkpoint=osp.basename(args.checkpoint)))
+        batch_axis = 'B dynamic' if args.dynamic_batch else \
+            f'B = {args.batch_size}'
+        blanked = [model.modalities[i] for i in model.blank_indices]
+        print(f'exported {args.out}: input uint8 (B, '
+              f'{len(model.modalities)}, 3, {shape[0]}, {shape[1]}), '
+              f'{batch_axis}, modalities {model.modalities}, blanked '
+              f'{blanked}')
+        if not args.verify:
+            return 0
+        gen = torch.Generator().manual_seed(0)
+        batch = 3 if args.dynamic_batch else args.batch_size
+        num_real = args.num_real if args.dynamic_batch else args.batch_size
+        random = torch.randint(0, 256, (batch, len(model.modalities), 3,
+                                        shape[0], shape[1]),
+                               dtype=torch.uint8, generator=gen)
+        real = real_inputs(cfg, num_real)
+        if tuple(real.shape[-2:]) != tuple(shape):
             raise ConfigError(
                 f'the test pipeline gives {tuple(real.shape[-2:])} images '
                 f'but the graph was exported for --shape {tuple(shape)}')

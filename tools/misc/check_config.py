@@ -26,13 +26,15 @@ from typing import Dict, List, Optional
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 
 from mmieee.engine.hooks.num_classes_check_hook import check_num_classes
 from mmieee.registry import DATA_SAMPLERS, DATASETS, METRICS, MODELS
-from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          exit_on_user_error, load_tool_config,
+                          parse_tool_args)
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -169,18 +171,15 @@ def summary_lines(out: Dict[str, object]) -> List[str]:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Build every part of a config once and report.')
-    parser.add_argument('config', help='path of the config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument(
         '--forward',
         action='store_true',
         help='also run the first training step (loss and backward) on a '
         'tiny batch and the model on two test samples')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys')
-    return parser.parse_args(argv)
+    add_common_arguments(parser,
+                         cfg_options_example='model.head.num_classes=50')
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, object]:

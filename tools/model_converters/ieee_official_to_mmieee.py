@@ -43,6 +43,7 @@ official model never calls). Any other key is an error naming it, unless
 taken from the tensors; nothing assumes ResNet-50 / 768 / 128 / 6 parts.
 """
 import argparse
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -209,15 +210,17 @@ def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
     The file is read with mmieee's safe loader (torch's ``weights_only``
     unpickler plus numpy types); set ``MMIEEE_TRUST_CHECKPOINTS=1`` to read
     a trusted file that holds other objects.
+
+    Raises:
+        NotACheckpointError: No state dict of tensors in the file.
     """
-    from mmieee.utils import load_from_local
+    from mmieee.utils import NotACheckpointError, load_from_local
     ckpt = load_from_local(path, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise TypeError(f'{path}: expected a dict, got {type(ckpt).__name__}.')
     state_dict = ckpt.get('state_dict', ckpt)
     if not isinstance(state_dict, dict) or not all(
             isinstance(v, Tensor) for v in state_dict.values()):
-        raise TypeError(f'{path}: "state_dict" is not a mapping of tensors.')
+        raise NotACheckpointError(
+            f'{path}: "state_dict" is not a mapping of tensors.')
     return state_dict
 
 
@@ -225,23 +228,24 @@ def check_with_config(state_dict: Dict[str, Tensor], config: str) -> None:
     """Build the model of ``config`` and load ``state_dict`` strictly.
 
     Raises:
-        RuntimeError: Naming the missing / unexpected / mis-shaped keys (the
-            same report as mmieee's strict evaluation loading).
+        CheckpointMismatchError: Naming the missing / unexpected /
+            mis-shaped keys (the report of mmieee's strict evaluation
+            loading, training classifiers included).
     """
-    from mmengine.config import Config
     from mmengine.registry import DefaultScope
 
-    import mmieee  # noqa: F401  (compat shims before mmpretrain)
     from mmieee.registry import MODELS
+    from mmieee.utils import CheckpointMismatchError, load_tool_config
     from mmieee.utils.load_weights import compare_state_dicts, format_report
-    cfg = Config.fromfile(config)
+    cfg = load_tool_config(config, data_keys=())
     with DefaultScope.overwrite_default_scope('mmieee'):
         model = MODELS.build(cfg.model)
     report = format_report(compare_state_dicts(model.state_dict(),
                                                state_dict))
     if report:
-        raise RuntimeError(f'The converted checkpoint does not fit the model '
-                           f'of {config}:\n{report}')
+        raise CheckpointMismatchError(
+            f'The converted checkpoint does not fit the model of {config}:'
+            f'\n{report}')
     model.load_state_dict(state_dict, strict=True)
 
 
@@ -258,17 +262,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--check-config',
         metavar='CONFIG',
-        help='mmieee config whose model must load the result strictly')
+        help='mmieee config (file or model name of configs/*/metafile.yml) '
+        'whose model must load the result strictly')
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
+def convert(args: argparse.Namespace) -> None:
+    """Read, convert, check and write (see the module docstring)."""
+    from mmieee import __version__
+    from mmieee.utils import ConfigError, check_output_file, writing
+    if not osp.isfile(args.src):
+        raise ConfigError(f'checkpoint {args.src!r} does not exist')
+    check_output_file(args.dst, 'DST')
     state_dict = load_official_checkpoint(args.src)
-    new_sd, dropped = convert_official_state_dict(
-        state_dict, allow_unknown=args.allow_unknown)
+    try:
+        new_sd, dropped = convert_official_state_dict(
+            state_dict, allow_unknown=args.allow_unknown)
+    except (UnknownKeyError, ValueError) as err:
+        raise ConfigError(f'{args.src}: {err}') from err
     if not new_sd:
-        raise ValueError(
+        raise ConfigError(
             f'nothing to convert: none of the {len(state_dict)} keys of '
             f'{args.src} belongs to the official IEEE layout (all dropped), '
             'so the output would be an empty checkpoint. Is it an official '
@@ -281,7 +294,6 @@ def main(argv=None) -> None:
     if args.check_config:
         check_with_config(new_sd, args.check_config)
         print(f'OK: loads strictly into the model of {args.check_config}.')
-    from mmieee import __version__
     meta = dict(
         converted_from='official IEEE (ziwang1121/IEEE)',
         # the official streams 0, 1, 2 are RGB, NI, TI
@@ -289,14 +301,18 @@ def main(argv=None) -> None:
         source=args.src,
         mmieee_version=__version__,
         dropped_keys=dropped)
-    torch.save({'state_dict': new_sd, 'meta': meta}, args.dst)
+    with writing(args.dst):
+        torch.save({'state_dict': new_sd, 'meta': meta}, args.dst)
     print(f'Saved {args.dst}.')
 
 
+def main(argv=None) -> None:
+    import mmieee  # noqa: F401  (compat shims before mmpretrain)
+    from mmieee.utils import exit_on_user_error
+    args = parse_args(argv)
+    with exit_on_user_error():
+        convert(args)
+
+
 if __name__ == '__main__':
-    try:
-        main()
-    except (KeyError, ValueError, TypeError, RuntimeError,
-            FileNotFoundError) as err:
-        # a one-line reason instead of a traceback
-        raise SystemExit(f'error: {err}')
+    main()

@@ -3,21 +3,25 @@
 
     python tools/model_converters/publish_model.py IN OUT [--config CONFIG]
 
+* refuses what is not worth publishing: a file without model weights (an
+  optimizer-only or resume-only file), weights holding NaN or inf (a
+  diverged training), weights that do not load **strictly** into the
+  config's model (every key and shape, training classifiers included, the
+  same modalities), so what is published loads;
 * drops what only resuming needs: ``optimizer``, ``param_schedulers`` and
   ``message_hub`` (about half the file for SGD with momentum);
 * records in ``meta``: ``config`` (the config name, e.g.
   ``ieee_r18_1xb16-8e_synthetic-demo``, usable as a model name of
-  configs/*/metafile.yml) and ``modalities`` (the model's input order); the
-  config text ``meta['cfg']`` is kept;
-* checks that the weights load **strictly** into the config's model (no
-  missing, unexpected or mis-shaped key), so what is published loads;
+  configs/*/metafile.yml), ``modalities`` (the model's input order) and
+  ``cfg``, the text of the config used for the check;
 * writes ``OUT`` renamed to ``<OUT stem>-<first 8 hex digits of its
   sha256>.pth`` (the OpenMMLab convention, as mmpretrain's
   publish_model.py; a user checks a download with ``sha256sum``).
 
 The config is ``--config`` (file or model name) or else the text the Runner
-stored in ``meta['cfg']``; its name then comes from ``meta['experiment_name']``
-(``<config name>_<YYYYMMDD_HHMMSS>``).
+stored in ``meta['cfg']``, *parsed* (never run: a checkpoint is data, see
+:func:`mmieee.utils.parse_config_text`); its name then comes from
+``meta['experiment_name']`` (``<config name>_<YYYYMMDD_HHMMSS>``).
 """
 import argparse
 import hashlib
@@ -30,8 +34,12 @@ import torch
 from mmengine.config import Config
 
 from mmieee.apis import init_model
-from mmieee.apis.model_index import resolve_model
-from mmieee.utils import ConfigError, exit_on_user_error, load_from_local
+from mmieee.utils import (CONFIG_HELP, ConfigError, NotACheckpointError,
+                          check_output_file, exit_on_user_error,
+                          load_from_local, load_model_weights,
+                          load_tool_config, parse_config_text, resolve_config,
+                          writing)
+from mmieee.utils.load_weights import MAX_LISTED_KEYS
 
 #: Checkpoint entries only resuming needs.
 DROPPED_KEYS = ('optimizer', 'param_schedulers', 'message_hub')
@@ -45,71 +53,113 @@ def parse_args(argv=None) -> argparse.Namespace:
         'out_file', help='output path; the sha256 prefix is appended')
     parser.add_argument(
         '--config',
-        help='config file or model name (default: the config text stored '
-        'in the checkpoint)')
+        help=f'{CONFIG_HELP} (default: the config text stored in the '
+        'checkpoint, parsed without running it)')
     return parser.parse_args(argv)
 
 
-def config_of(checkpoint: dict, config_arg: str = None):
+def model_state(checkpoint: dict, in_file: str) -> dict:
+    """The checkpoint's state dict, refusing a file that holds none.
+
+    Raises:
+        NotACheckpointError: No ``state_dict`` of tensors (e.g. an
+            optimizer-only file); the message names the file and its keys.
+    """
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        keys = ', '.join(sorted(map(str, checkpoint))[:MAX_LISTED_KEYS])
+        raise NotACheckpointError(
+            f'{in_file} holds no model weights (its entries: {keys}): give '
+            'a checkpoint with a "state_dict" of tensors, as tools/train.py '
+            'writes it')
+    return state
+
+
+def check_finite(state: dict, in_file: str) -> None:
+    """Refuse weights holding NaN or inf (naming the first keys)."""
+    bad = [k for k, v in state.items()
+           if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        shown = ', '.join(bad[:MAX_LISTED_KEYS])
+        more = f', ... ({len(bad) - MAX_LISTED_KEYS} more)' \
+            if len(bad) > MAX_LISTED_KEYS else ''
+        raise ConfigError(
+            f'{in_file}: {len(bad)} weights hold NaN or inf ({shown}{more}); '
+            'the training diverged before this checkpoint. Publish an '
+            'earlier one.')
+
+
+def config_of(checkpoint: dict, in_file: str, config_arg: str = None):
     """``(Config, config name)`` of a checkpoint (module docstring)."""
     meta = checkpoint.get('meta') or {}
     if config_arg is not None:
-        try:
-            path, _ = resolve_model(config_arg, 'unused')
-        except ValueError as err:
-            raise ConfigError(str(err)) from err
-        if not osp.isfile(str(path)):
-            raise ConfigError(f'config file {config_arg!r} does not exist')
-        return Config.fromfile(str(path)), \
-            osp.splitext(osp.basename(str(path)))[0]
+        path = resolve_config(config_arg)
+        cfg = load_tool_config(path, data_keys=())
+        return cfg, osp.splitext(osp.basename(path))[0]
     if 'cfg' not in meta:
-        raise ConfigError('the checkpoint stores no config (meta["cfg"]); '
-                          'give it with --config')
-    cfg = Config.fromstring(meta['cfg'], file_format='.py')
-    experiment = meta.get('experiment_name', '')
-    name = re.sub(r'_\d{8}_\d{6}$', '', experiment)
+        raise ConfigError(f'{in_file} stores no config (meta["cfg"]); give '
+                          'it with --config')
+    cfg = parse_config_text(
+        meta['cfg'], f"the config stored in {in_file} (meta['cfg'])",
+        hint='Give the config with --config.')
+    if not cfg.get('model'):
+        raise ConfigError(f"the config stored in {in_file} has no 'model'; "
+                          'give the config with --config')
+    name = re.sub(r'_\d{8}_\d{6}$', '', str(meta.get('experiment_name', '')))
     if not name:
-        raise ConfigError('the checkpoint has no meta["experiment_name"] to '
+        raise ConfigError(f'{in_file} has no meta["experiment_name"] to '
                           'name its config; give it with --config')
     return cfg, name
 
 
 def publish(in_file: str, out_file: str, config: str = None) -> str:
-    """Strip, annotate, check and save; returns the final file name."""
+    """Check, strip, annotate and save; returns the final file name."""
     if not osp.isfile(in_file):
         raise ConfigError(f'checkpoint {in_file!r} does not exist')
+    check_output_file(out_file, 'OUT')
     checkpoint = load_from_local(in_file, map_location='cpu')
+    state = model_state(checkpoint, in_file)
+    check_finite(state, in_file)
     if 'state_dict' not in checkpoint:  # a bare state dict
-        checkpoint = dict(state_dict=checkpoint)
+        checkpoint = dict(state_dict=state)
     for key in DROPPED_KEYS:
         checkpoint.pop(key, None)
-    cfg, name = config_of(checkpoint, config)
-    # The strict loading of evaluation: every key and shape, the same
+    cfg, name = config_of(checkpoint, in_file, config)
+    # Every key and shape, the training classifiers included, the same
     # modalities, or an error listing what does not fit.
-    model = init_model(cfg, in_file, strict=True)
-    modalities = list(model.modalities)
+    model = init_model(cfg)
+    load_model_weights(model, in_file, relax_training_only=False,
+                       opt_out=None)
     meta = dict(checkpoint.get('meta') or {})
-    state_dict = model.state_dict()
-    meta.update(config=name, modalities=modalities)
+    meta.update(config=name, modalities=list(model.modalities),
+                cfg=Config(cfg.to_dict()).pretty_text)
     checkpoint['meta'] = meta
-    checkpoint['state_dict'] = state_dict
+    checkpoint['state_dict'] = model.state_dict()
     stem = out_file[:-4] if out_file.endswith('.pth') else out_file
-    os.makedirs(osp.dirname(osp.abspath(stem)), exist_ok=True)
     tmp = f'{stem}.tmp.pth'
-    torch.save(checkpoint, tmp)
-    digest = hashlib.sha256()
-    with open(tmp, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 22), b''):
-            digest.update(block)
-    final = f'{stem}-{digest.hexdigest()[:8]}.pth'
-    os.replace(tmp, final)
+    with writing(tmp):
+        os.makedirs(osp.dirname(osp.abspath(stem)), exist_ok=True)
+        torch.save(checkpoint, tmp)
+        digest = hashlib.sha256()
+        with open(tmp, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 22), b''):
+                digest.update(block)
+        final = f'{stem}-{digest.hexdigest()[:8]}.pth'
+        os.replace(tmp, final)
     return final
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
     with exit_on_user_error():
-        final = publish(args.in_file, args.out_file, args.config)
+        try:
+            final = publish(args.in_file, args.out_file, args.config)
+        finally:
+            stem = args.out_file[:-4] if args.out_file.endswith('.pth') \
+                else args.out_file
+            if osp.exists(f'{stem}.tmp.pth'):
+                os.remove(f'{stem}.tmp.pth')
     size_in, size_out = osp.getsize(args.in_file), osp.getsize(final)
     print(f'published {final} ({size_out / 2**20:.1f} MiB, from '
           f'{size_in / 2**20:.1f} MiB)')

@@ -19,16 +19,16 @@ from typing import List, Tuple
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import mmcv
-import mmengine
 import numpy as np
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 
 from mmieee.datasets.transforms import ApplyToModalities
 from mmieee.registry import DATASETS
-from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          check_output_dir, exit_on_user_error,
+                          load_tool_config, parse_tool_args, write_rgb_image)
 from mmieee.visualization import ReIDVisualizer
 from mmieee.visualization.sample_images import pipeline_channel_order
 
@@ -39,7 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Write the pipeline output of dataset samples, the M '
         'modalities side by side.')
-    parser.add_argument('config', help='path of the config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument('--out-dir', required=True, help='folder of PNGs')
     parser.add_argument(
         '--phase',
@@ -49,12 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num', type=int, default=20, help='samples shown')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the augmentations')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys')
-    return parser.parse_args(argv)
+    add_common_arguments(
+        parser, cfg_options_example='train_dataloader.dataset.data_root=DIR')
+    return parse_tool_args(parser, argv)
 
 
 def step_label(transform) -> str:
@@ -113,25 +110,32 @@ def main(argv=None) -> list:
     with exit_on_user_error():
         if args.num < 1:
             raise ConfigError(f'--num must be >= 1, got {args.num}')
+        check_output_dir(args.out_dir, '--out-dir')
         key = f'{args.phase}_dataloader'
-        cfg = load_tool_config(args.config, args.cfg_options, data_keys=(key,))
+        cfg = load_tool_config(args.config, args.cfg_options, data_keys=(key,),
+                               required=())
         if not cfg.get(key) or 'dataset' not in cfg[key]:
             raise ConfigError(f'the config has no {key}.dataset')
         init_default_scope(cfg.get('default_scope', 'mmieee'))
         dataset = DATASETS.build(cfg[key]['dataset'])
-    set_random_seed(args.seed)
+        set_random_seed(args.seed)
+        files = draw_samples(args, dataset)
+    print(f'\nWrote {len(files)} pictures to {args.out_dir}')
+    return files
+
+
+def draw_samples(args: argparse.Namespace, dataset) -> list:
+    """One picture per chosen sample; returns the files written."""
     modalities = dataset.metainfo['modalities']
     channel_order = pipeline_channel_order(dataset)
     indices = np.unique(
         np.linspace(0, len(dataset) - 1, min(args.num, len(dataset))).round()
         .astype(int))
     visualizer = ReIDVisualizer.get_instance('browse_dataset')
-    mmengine.mkdir_or_exist(args.out_dir)
     files = []
     bar = ProgressBar(len(indices))
     for idx in indices.tolist():
-        with exit_on_user_error():
-            steps = pipeline_steps(dataset, idx, channel_order)
+        steps = pipeline_steps(dataset, idx, channel_order)
         info = dataset.get_data_info(idx)
         title = f'{args.phase} sample {idx}: id {info["pid"]}'
         if 'camid' in info:
@@ -143,10 +147,8 @@ def main(argv=None) -> list:
             title=title)
         path = osp.join(args.out_dir,
                         f'{args.phase}_{idx:05d}_id{info["pid"]}.png')
-        mmcv.imwrite(canvas[..., ::-1], path)
-        files.append(path)
+        files.append(write_rgb_image(path, canvas))
         bar.update()
-    print(f'\nWrote {len(files)} pictures to {args.out_dir}')
     return files
 
 

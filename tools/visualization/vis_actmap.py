@@ -19,14 +19,14 @@ import os.path as osp
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import mmcv
-import mmengine
 import numpy as np
 import torch
-from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 from mmieee.apis import build_test_dataset, init_model
-from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          check_output_dir, exit_on_user_error,
+                          load_tool_config, parse_tool_args, write_rgb_image)
 from mmieee.visualization import (ReIDVisualizer, grad_cam_maps, preprocess,
                                   stream_activation_maps)
 from mmieee.visualization.sample_images import pipeline_channel_order
@@ -36,7 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Per-stream activation maps of a multi-modal Re-ID '
         'model on test images.')
-    parser.add_argument('config', help='path of the config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument('checkpoint', help='path of the checkpoint')
     parser.add_argument('--out-dir', required=True, help='folder of PNGs')
     parser.add_argument(
@@ -53,12 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--device',
         default='cuda' if torch.cuda.is_available() else 'cpu',
         help='device of the model (default: cuda when available)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys')
-    return parser.parse_args(argv)
+    add_common_arguments(
+        parser, cfg_options_example='"model.test_cfg.blank_modalities=[NI]"')
+    return parse_tool_args(parser, argv)
 
 
 def display_images(packed_inputs: torch.Tensor, channel_order: str) -> list:
@@ -88,17 +85,25 @@ def main(argv=None) -> list:
         if not osp.isfile(args.checkpoint):
             raise ConfigError(
                 f'checkpoint {args.checkpoint!r} does not exist.')
+        check_output_dir(args.out_dir, '--out-dir')
         cfg = load_tool_config(
-            args.config, args.cfg_options, data_keys=('test_dataloader', ))
-    model = init_model(cfg, args.checkpoint, device=args.device)
-    dataset = build_test_dataset(cfg)
+            args.config, args.cfg_options, data_keys=('test_dataloader', ),
+            required=('model', 'test_dataloader'))
+        model = init_model(cfg, args.checkpoint, device=args.device)
+        dataset = build_test_dataset(cfg)
+        files = draw_all(args, model, dataset)
+    print(f'\nWrote {len(files)} activation-map pictures to {args.out_dir}')
+    return files
+
+
+def draw_all(args: argparse.Namespace, model, dataset) -> list:
+    """One picture per sampled test sample; returns the files written."""
     modalities = dataset.metainfo['modalities']
     channel_order = pipeline_channel_order(dataset)
     num = min(args.num_samples, len(dataset))
     indices = np.sort(
         np.random.default_rng(args.seed).choice(len(dataset), num, False))
     visualizer = ReIDVisualizer.get_instance('vis_actmap')
-    mmengine.mkdir_or_exist(args.out_dir)
     files = []
     bar = ProgressBar(num)
     for idx in indices.tolist():
@@ -124,10 +129,9 @@ def main(argv=None) -> list:
             alpha=args.alpha)
         path = osp.join(args.out_dir,
                         f'actmap_{idx:05d}_id{int(samples[0].pid)}.png')
-        mmcv.imwrite(canvas[..., ::-1], path)
+        write_rgb_image(path, canvas)
         files.append(path)
         bar.update()
-    print(f'\nWrote {len(files)} activation-map pictures to {args.out_dir}')
     return files
 
 

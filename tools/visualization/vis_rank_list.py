@@ -23,11 +23,12 @@ import argparse
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
 from mmieee.apis import load_test_features
 from mmieee.evaluation import RankingProtocol
-from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          check_output_dir, exit_on_user_error,
+                          load_tool_config, parse_tool_args)
 from mmieee.visualization import (ORDERS, SampleImageLoader, pick_visualizer,
                                   rank_rows, select_queries, write_rank_lists)
 
@@ -35,7 +36,7 @@ from mmieee.visualization import (ORDERS, SampleImageLoader, pick_visualizer,
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Draw the rank lists of test queries.')
-    parser.add_argument('config', help='path of the config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument(
         'checkpoint', nargs='?', help='checkpoint (not needed with --dump)')
     parser.add_argument(
@@ -57,13 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--device',
         default='cuda' if torch.cuda.is_available() else 'cpu',
         help='device of the model (default: cuda when available)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys, e.g. '
-        'test_evaluator.rerank=True')
-    return parser.parse_args(argv)
+    add_common_arguments(parser,
+                         cfg_options_example='test_evaluator.rerank=True')
+    return parse_tool_args(parser, argv)
 
 
 def main(argv=None) -> list:
@@ -76,8 +73,10 @@ def main(argv=None) -> list:
         if args.dump and args.checkpoint:
             print(f'Features are read from {args.dump}; the checkpoint '
                   f'{args.checkpoint} is not used.')
+        check_output_dir(args.out_dir, '--out-dir')
         cfg = load_tool_config(
-            args.config, args.cfg_options, data_keys=('test_dataloader', ))
+            args.config, args.cfg_options, data_keys=('test_dataloader', ),
+            required=('model', 'test_dataloader'))
         protocol = RankingProtocol.from_config(cfg)
         features, dataset = load_test_features(cfg, args.checkpoint,
                                                args.dump, args.device)
@@ -85,13 +84,14 @@ def main(argv=None) -> list:
             ranked = rank_rows(features, protocol, args.topk)
         except (KeyError, ValueError) as err:
             raise ConfigError(str(err).strip('"')) from err
-    positions = select_queries(ranked, args.num_queries, args.order,
-                               args.seed)
-    visualizer = pick_visualizer('vis_rank_list')[0]
-    loader = SampleImageLoader(dataset)
-    print(f'Drawing {len(positions)} rank lists ({args.order} first)')
-    rows = write_rank_lists(visualizer, features, ranked, positions, loader,
-                            dataset.metainfo['modalities'], args.out_dir)
+        positions = select_queries(ranked, args.num_queries, args.order,
+                                   args.seed)
+        visualizer = pick_visualizer('vis_rank_list')[0]
+        loader = SampleImageLoader(dataset)
+        print(f'Drawing {len(positions)} rank lists ({args.order} first)')
+        rows = write_rank_lists(visualizer, features, ranked, positions,
+                                loader, dataset.metainfo['modalities'],
+                                args.out_dir)
     valid = ranked['valid']
     print(f'Wrote {len(rows)} rank lists and index.html to {args.out_dir}. '
           f'mAP over the {int(valid.sum())} queries with a match: '

@@ -26,21 +26,21 @@ import argparse
 import os.path as osp
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
-import mmengine
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
 from mmieee.apis import load_test_features
 from mmieee.evaluation import RankingProtocol
-from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
+from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
+                          check_output_file, exit_on_user_error,
+                          load_tool_config, parse_tool_args, writing)
 from mmieee.visualization import LEVELS, plot_tsne, tsne_embedding, tsne_points
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='t-SNE of multi-modal Re-ID test features.')
-    parser.add_argument('config', help='path of the config file')
+    parser.add_argument('config', help=CONFIG_HELP)
     parser.add_argument(
         'checkpoint', nargs='?', help='checkpoint (not needed with --dump)')
     parser.add_argument('--out', required=True, help='output .png file')
@@ -63,19 +63,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--device',
         default='cuda' if torch.cuda.is_available() else 'cpu',
         help='device of the model (default: cuda when available)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, KEY=VALUE with dotted keys')
-    return parser.parse_args(argv)
+    add_common_arguments(parser,
+                         cfg_options_example='test_evaluator.rerank=True')
+    return parse_tool_args(parser, argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     with exit_on_user_error():
-        if not args.out.lower().endswith('.png'):
-            raise ConfigError(f'--out must be a .png file, got {args.out!r}')
+        check_output_file(args.out, '--out', ('.png', ))
         if args.num_ids < 1:
             raise ConfigError(f'--num-ids must be >= 1, got {args.num_ids}')
         if args.dump and args.checkpoint:
@@ -105,6 +101,11 @@ def main(argv=None) -> dict:
                 normalize=protocol.normalize or protocol.metric == 'cosine')
         except ValueError as err:
             raise ConfigError(f'{args.dump or args.checkpoint}: {err}')
+        return draw(args, points, modalities)
+
+
+def draw(args: argparse.Namespace, points: dict, modalities) -> dict:
+    """Embed, plot and write the figure and its ``.npz``."""
     num_samples = len(np.unique(points['sample']))
     num_ids = len(np.unique(points['pids']))
     print(f't-SNE of {len(points["points"])} points ({num_samples} test '
@@ -118,18 +119,19 @@ def main(argv=None) -> dict:
         modalities,
         title=f't-SNE of {what} test features: {num_samples} samples of '
         f'{num_ids} ids (seed {args.seed})')
-    mmengine.mkdir_or_exist(osp.dirname(osp.abspath(args.out)))
-    fig.savefig(args.out)
+    with writing(args.out):
+        fig.savefig(args.out)
     npz = osp.splitext(args.out)[0] + '.npz'
-    np.savez(
-        npz,
-        embedding=embedding,
-        pids=points['pids'],
-        modality=points['modality'],
-        sample=points['sample'],
-        modalities=np.asarray(modalities),
-        level=np.asarray(args.level),
-        seed=np.asarray(args.seed))
+    with writing(npz):
+        np.savez(
+            npz,
+            embedding=embedding,
+            pids=points['pids'],
+            modality=points['modality'],
+            sample=points['sample'],
+            modalities=np.asarray(modalities),
+            level=np.asarray(args.level),
+            seed=np.asarray(args.seed))
     print(f'Wrote {args.out} and {npz}')
     return dict(points, embedding=embedding, figure=fig)
 

@@ -13,6 +13,9 @@ What it changes (everything else is mmengine's ``CheckpointHook``):
 * **Early errors.** mmengine passes unknown arguments on to
   ``runner.save_checkpoint``, so a typo (``intervall=5``) fails at the first
   save, an epoch later. Here it fails when the Runner builds the hook.
+* **No leftovers.** The temporary files of saves that were killed
+  (``.epoch_3.pth.partial-<pid>``, dot-files that mmengine's folder
+  listing skips) are removed when training starts.
 * **Modalities recorded.** Every checkpoint's ``meta['modalities']`` is the
   model's modality order, which evaluation compares with the model it is
   loaded into (:func:`mmieee.utils.load_model_weights`).
@@ -20,6 +23,7 @@ What it changes (everything else is mmengine's ``CheckpointHook``):
 import difflib
 import inspect
 import logging
+import os
 import os.path as osp
 from typing import Optional
 
@@ -28,7 +32,29 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
 from mmieee.registry import HOOKS
-from mmieee.utils.atomic_file import PARTIAL_MARK, atomic_write
+from mmieee.utils.atomic_file import atomic_write, partial_owner
+from mmieee.utils.work_dir_lock import process_alive
+
+
+def remove_partial_files(folder: str) -> list:
+    """Remove the temporary files of killed atomic writes in ``folder``.
+
+    They are dot-files (``.epoch_3.pth.partial-<pid>``), which mmengine's
+    ``list_dir_or_file`` skips, so the folder is listed here; files of a
+    process that still runs are kept.
+
+    Returns:
+        list[str]: The removed paths.
+    """
+    if '://' in folder or not osp.isdir(folder):
+        return []
+    removed = []
+    for entry in os.scandir(folder):
+        pid = partial_owner(entry.name)
+        if pid is not None and entry.is_file() and not process_alive(pid):
+            os.remove(entry.path)
+            removed.append(entry.path)
+    return removed
 
 
 class _DropMessages(logging.Filter):
@@ -87,12 +113,11 @@ class ReIDCheckpointHook(CheckpointHook):
             _DropMessages('"FileClient" will be deprecated',
                           '"HardDiskBackend" is the alias'))
         super().before_train(runner)
-        if is_main_process() and osp.isdir(str(self.out_dir)):
-            for name in self.file_backend.list_dir_or_file(
-                    self.out_dir, list_dir=False):
-                if PARTIAL_MARK in name:
-                    self.file_backend.remove(
-                        self.file_backend.join_path(self.out_dir, name))
+        if is_main_process():
+            for folder in {str(self.out_dir), str(runner.work_dir)}:
+                for path in remove_partial_files(folder):
+                    runner.logger.info(
+                        f'Removed {path}, left by a save that was killed')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Record the model's modalities in ``checkpoint['meta']``."""

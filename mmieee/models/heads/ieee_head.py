@@ -51,6 +51,9 @@ class IEEEHead(BaseModule):
 
     Submodules (names relied on by the official-checkpoint converter):
     ``classifiers.{m}.{p}`` = ``nn.Linear(in_channels, num_classes)``.
+    None of the head's parameters enters the test feature (``predict``
+    flattens the neck's embeddings), which
+    :attr:`training_only_prefixes` declares for evaluation loading.
 
     Args:
         num_classes (int): Number of training identities.
@@ -73,6 +76,13 @@ class IEEEHead(BaseModule):
         init_cfg (dict, optional): mmengine init config. Defaults to None
             (PyTorch's default Linear init, as in the official code).
     """
+
+    #: State-dict keys (relative to the head) the test feature does not
+    #: depend on: the training classifiers (sized by the number of training
+    #: identities) and the losses' parameters (e.g. CenterLoss centres).
+    #: Evaluation loading reports differences there instead of refusing
+    #: them (:func:`mmieee.utils.load_weights.training_only_prefixes`).
+    training_only_prefixes = ('classifiers.', 'metric_losses.', 'loss_ce.')
 
     def __init__(self,
                  num_classes: int,

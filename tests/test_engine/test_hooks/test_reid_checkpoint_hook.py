@@ -65,3 +65,22 @@ def test_save_failing_midway_keeps_the_previous_checkpoint(
     assert resumed.epoch == 2
     names = sorted(p.name for p in tmp_path.glob('epoch_*.pth'))
     assert names == ['epoch_2.pth']  # the outdated one deleted afterwards
+
+
+def test_partial_files_of_killed_saves_are_removed(tiny_config, tmp_path):
+    """A save killed midway leaves ``.epoch_N.pth.partial-<pid>`` (a
+    dot-file); the next training removes those of processes that are gone
+    and keeps those of a running one."""
+    import subprocess
+    import sys
+    gone = subprocess.Popen([sys.executable, '-c', 'pass'])
+    gone.wait()
+    dead = tmp_path / atomic_file.partial_name('epoch_3.pth', gone.pid)
+    dead.write_bytes(b'x' * 1000)
+    alive = tmp_path / atomic_file.partial_name('epoch_4.pth', os.getpid())
+    alive.write_bytes(b'x')
+    runner = _runner(tiny_config, tmp_path)
+    hook = next(h for h in runner.hooks
+                if isinstance(h, ReIDCheckpointHook))
+    hook.before_train(runner)
+    assert not dead.exists() and alive.exists()

@@ -3,11 +3,16 @@
 
 The metafiles follow mmpretrain's format (``Models:`` entries with ``Name``,
 ``Config``, ``Metadata``, ``Results`` and, for published weights,
-``Weights``). :func:`resolve_model` lets every entry point that takes a
-config (``init_model``, :class:`MultiModalReIDInferencer`, the demo and
-deployment tools) also take such a name::
+``Weights``). Every entry point that takes a config also takes such a
+name: the user tools through :func:`resolve_config` (called by
+:func:`~.tool_setup.load_tool_config`), ``init_model`` and
+:class:`MultiModalReIDInferencer` through :func:`resolve_model`::
 
     init_model('ieee_r18_1xb16-8e_synthetic-demo', 'epoch_8.pth')
+    python tools/train.py ieee_r18_1xb16-8e_synthetic-demo
+
+The metafiles are read with ``yaml.safe_load`` (``mmengine.load`` uses
+PyYAML's full loader, which can build Python objects a file names).
 
 Why not mmengine's ``BaseInferencer._load_model_from_metafile``: it looks for
 a ``model-index.yml`` in the repository or in a ``.mim`` folder of an
@@ -20,8 +25,10 @@ import os.path as osp
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
-import mmengine
+import yaml
 from mmengine.config import Config
+
+from .errors import ConfigError
 
 #: The repository root (``configs/`` lives there; editable install).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +50,7 @@ def load_model_index() -> Dict[str, dict]:
     Raises:
         FileNotFoundError: No metafile exists (mmieee is not installed from
             a repository checkout).
-        ValueError: An entry has no ``Name`` / ``Config``, or two entries
+        ConfigError: An entry has no ``Name`` / ``Config``, or two entries
             share a name (the message names the metafile).
     """
     paths = metafile_paths()
@@ -53,14 +60,16 @@ def load_model_index() -> Dict[str, dict]:
             'need the configs of a repository checkout (pip install -e .)')
     index: Dict[str, dict] = {}
     for path in paths:
-        for entry in mmengine.load(str(path)).get('Models') or []:
+        with open(path, encoding='utf-8') as f:
+            meta = yaml.safe_load(f) or {}
+        for entry in meta.get('Models') or []:
             name, config = entry.get('Name'), entry.get('Config')
             if not name or not config:
-                raise ValueError(f'{path}: a model entry lacks Name or '
-                                 f'Config: {entry!r}')
+                raise ConfigError(f'{path}: a model entry lacks Name or '
+                                  f'Config: {entry!r}')
             if name in index:
-                raise ValueError(f'{path}: model name {name!r} is listed '
-                                 'twice')
+                raise ConfigError(f'{path}: model name {name!r} is listed '
+                                  'twice')
             entry = dict(entry)
             entry['Config'] = str(REPO_ROOT / config)
             entry['Metafile'] = str(path)
@@ -78,6 +87,42 @@ def is_model_name(config: object) -> bool:
     that is not an existing file and does not end with ``.py``."""
     return isinstance(config, str) and not osp.isfile(config) \
         and not config.endswith('.py')
+
+
+def _entry(name: str) -> dict:
+    """The metafile entry of a model name.
+
+    Raises:
+        ConfigError: An unknown name; the message lists the close names and
+            every known one.
+    """
+    index = load_model_index()
+    entry = index.get(name)
+    if entry is None:
+        close = difflib.get_close_matches(name, list(index), n=3)
+        hint = f' Did you mean {", ".join(close)}?' if close else ''
+        raise ConfigError(
+            f'{name!r} is neither a config file nor a model name of '
+            f'{", ".join(osp.relpath(p, REPO_ROOT) for p in metafile_paths())}'
+            f'.{hint} Known names: {", ".join(sorted(index))}.')
+    return entry
+
+
+def resolve_config(config: Union[str, Path]) -> str:
+    """The config file of a config path or a metafile model name.
+
+    Args:
+        config (str | Path): Config file, or a model name.
+
+    Returns:
+        str: ``config`` itself, or the name's config file.
+
+    Raises:
+        ConfigError: An unknown name (see :func:`resolve_model`).
+    """
+    if not is_model_name(str(config)):
+        return str(config)
+    return _entry(str(config))['Config']
 
 
 def resolve_model(
@@ -100,24 +145,17 @@ def resolve_model(
         model name.
 
     Raises:
-        ValueError: An unknown name (the message lists close names), or a
-            name without ``Weights`` and no checkpoint.
+        ConfigError: An unknown name (the message lists close names and
+            every known one), or a name without ``Weights`` and no
+            checkpoint.
     """
     if not is_model_name(config):
         return config, checkpoint
-    index = load_model_index()
-    entry = index.get(config)
-    if entry is None:
-        close = difflib.get_close_matches(config, list(index), n=3)
-        hint = f' Did you mean {", ".join(close)}?' if close else ''
-        raise ValueError(
-            f'{config!r} is neither a config file nor a model name of '
-            f'{", ".join(osp.relpath(p, REPO_ROOT) for p in metafile_paths())}'
-            f'.{hint} Known names: mmieee.apis.list_models().')
+    entry = _entry(config)
     if checkpoint is None:
         weights = entry.get('Weights')
         if not weights:
-            raise ValueError(
+            raise ConfigError(
                 f'model {config!r} has no published weights (no Weights '
                 f'entry in {osp.relpath(entry["Metafile"], REPO_ROOT)}); '
                 'pass a local checkpoint, e.g. one trained with '
