@@ -1,0 +1,36 @@
+# TOP-ReID's optimisation (official solver/ and engine/processor.py): SGD,
+# momentum 0.9, lr 0.009, weight decay 1e-4 on every parameter; every
+# parameter whose name contains "bias" (LayerNorm biases included) at twice
+# the learning rate; the BN necks' frozen biases are not trained. 120 epochs,
+# the learning rate set once per epoch: linear warm-up over 10 epochs from
+# 9e-5, then cosine down to 9e-6 (absolute values, the same for every group).
+# Mixed precision as officially (fp16 autocast + loss scaling, GPU only):
+# tools/train.py CONFIG --amp.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    # fused: one kernel updates every parameter (same values as the for-loop
+    # implementation, docs/performance.md); set fused=False for a device
+    # without fused SGD kernels.
+    optimizer=dict(
+        type='SGD', lr=0.009, momentum=0.9, weight_decay=1e-4, fused=True),
+    paramwise_cfg=dict(custom_keys={'bias': dict(lr_mult=2.0)}))
+
+# replaced by the official scheduler at merge
+# Stand-in with mmengine's schedulers, stepped per epoch: it approximates the
+# official schedule (warm-up from 0.01 x, cosine to an absolute 9e-6) but is
+# not equal to it at every epoch (the official cosine is evaluated at the
+# absolute epoch and the first epoch already runs at the warm-up's 2nd value).
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=10),
+    dict(type='CosineAnnealingLR', T_max=110, eta_min=9e-6, by_epoch=True,
+         begin=10, end=120),
+]
+
+# Evaluate on the test split after every epoch, as officially (the reported
+# number is the last epoch's, see default_runtime.py).
+train_cfg = dict(by_epoch=True, max_epochs=120, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+
+# --auto-scale-lr: lr is scaled by (total batch size) / base_batch_size.
+auto_scale_lr = dict(base_batch_size=128, enable=False)
