@@ -8,9 +8,11 @@
 One PNG per test sample (``--num-samples`` drawn with ``--seed``), one row
 per modality: the image the model sees (after the test pipeline), then its
 stream's activation map (torchreid's method: the channel mean of the
-squared last-stage activations) overlaid on it, and with ``--grad-cam`` the
-Grad-CAM of the stream for the identity the part classifiers score highest
-(needs ``pip install grad-cam``). Missing modalities set with
+squared last-stage activations; for ViT streams, e.g. TOP-ReID, the last
+layer's class-token attention over the patches) overlaid on it, and with
+``--grad-cam`` the Grad-CAM of the stream for the identity the part
+classifiers score highest (CNN streams only; needs ``pip install
+grad-cam``). Missing modalities set with
 ``--cfg-options "model.test_cfg.blank_modalities=[NI]"`` are blanked as in
 testing.
 """
@@ -27,7 +29,8 @@ from mmengine.utils import ProgressBar
 
 from mmieee.apis import build_test_dataset, init_model
 from mmieee.utils import ConfigError, exit_on_user_error, load_tool_config
-from mmieee.visualization import (ReIDVisualizer, grad_cam_maps, preprocess,
+from mmieee.visualization import (ReIDVisualizer, activation_map_name,
+                                  grad_cam_maps, is_vit_backbone, preprocess,
                                   stream_activation_maps)
 from mmieee.visualization.sample_images import pipeline_channel_order
 
@@ -78,6 +81,19 @@ def main(argv=None) -> list:
                 f'--num-samples must be >= 1, got {args.num_samples}')
         if not 0 <= args.alpha <= 1:
             raise ConfigError(f'--alpha must be in [0, 1], got {args.alpha}')
+        if not osp.isfile(args.checkpoint):
+            raise ConfigError(
+                f'checkpoint {args.checkpoint!r} does not exist.')
+        cfg = load_tool_config(
+            args.config, args.cfg_options, data_keys=('test_dataloader', ))
+    model = init_model(cfg, args.checkpoint, device=args.device)
+    with exit_on_user_error():
+        if args.grad_cam and is_vit_backbone(model.backbone):
+            raise ConfigError(
+                '--grad-cam explains the last stage of CNN streams (IEEE\'s '
+                'ResNets); this model\'s streams are ViTs '
+                f'({type(model.backbone.streams[0]).__name__}): run without '
+                '--grad-cam for their class-token attention maps')
         if args.grad_cam:
             try:
                 import pytorch_grad_cam  # noqa: F401
@@ -85,12 +101,6 @@ def main(argv=None) -> list:
                 raise ConfigError(
                     '--grad-cam needs the optional "grad-cam" package: '
                     '`pip install grad-cam` (see docs/visualization.md)')
-        if not osp.isfile(args.checkpoint):
-            raise ConfigError(
-                f'checkpoint {args.checkpoint!r} does not exist.')
-        cfg = load_tool_config(
-            args.config, args.cfg_options, data_keys=('test_dataloader', ))
-    model = init_model(cfg, args.checkpoint, device=args.device)
     dataset = build_test_dataset(cfg)
     modalities = dataset.metainfo['modalities']
     channel_order = pipeline_channel_order(dataset)
@@ -104,8 +114,9 @@ def main(argv=None) -> list:
     for idx in indices.tolist():
         packed = dataset[idx]
         inputs, samples = preprocess(model, [packed])
-        act = stream_activation_maps(model, inputs)
-        columns = [('activation', [a[0].cpu().numpy() for a in act])]
+        act = stream_activation_maps(model, inputs, samples)
+        columns = [(activation_map_name(model),
+                    [a[0].cpu().numpy() for a in act])]
         title = f'test sample {idx}: id {samples[0].pid}'
         if 'camid' in samples[0]:
             title += f', camid {samples[0].camid}'

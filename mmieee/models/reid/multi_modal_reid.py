@@ -367,6 +367,19 @@ class MultiModalReID(BaseModel):
             ids.append(int(camid))
         return torch.tensor(ids, dtype=torch.long, device=device)
 
+    def _check_camids(self, camids: torch.Tensor, batch: int) -> None:
+        """Camera ids given directly (``camids=``): (B,) integers of the
+        table."""
+        num = self.backbone.num_cameras
+        if camids.shape != (batch, ) or camids.is_floating_point():
+            raise ValueError(
+                f'MultiModalReID: camids must be (B,) = ({batch},) integers, '
+                f'got {tuple(camids.shape)} {camids.dtype}')
+        if batch and not (0 <= int(camids.min()) and int(camids.max()) < num):
+            raise ValueError(
+                f'MultiModalReID: camids {camids.tolist()} outside the '
+                f'camera embedding table of {num} cameras (0..{num - 1})')
+
     def extract_feat(self,
                      inputs: torch.Tensor,
                      data_samples: Optional[Sequence] = None,
@@ -391,6 +404,8 @@ class MultiModalReID(BaseModel):
         if self.backbone_needs_camids:
             if camids is None:
                 camids = self.camera_ids(data_samples, inputs.device)
+            elif not torch.jit.is_tracing():
+                self._check_camids(camids, inputs.shape[0])
             maps = self.backbone(inputs, camids=camids)
         else:
             maps = self.backbone(inputs)
