@@ -16,8 +16,9 @@ import torch
 from mmengine.config import Config, DictAction
 
 from mmieee.utils import (AMP_DTYPES, ConfigError, apply_speed_options,
-                          build_runner, check_speed_options,
-                          exit_on_user_error, load_tool_config)
+                          build_runner, check_pretrained_files,
+                          check_speed_options, exit_on_user_error,
+                          load_tool_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -107,6 +108,7 @@ def main(argv=None) -> None:
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                                args.launcher)
         cfg = apply_args(cfg, args)
+        check_pretrained_files(cfg)
     build_runner(cfg).train()
 
 

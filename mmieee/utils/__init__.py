@@ -9,7 +9,7 @@ the (CPU-capable) distributed set-up and ``register_all_modules``.
 import warnings
 
 from .cfg_options import merge_cfg_options
-from .config_check import check_config
+from .config_check import check_config, check_pretrained_files
 from .data_check import check_data_roots, iter_dataset_cfgs
 from .distributed import init_cpu_process_group, setup_distributed
 from .errors import (USER_ERRORS, CheckpointDownloadError,
@@ -46,8 +46,9 @@ __all__ = [
     'setup_distributed', 'ConfigError', 'build_runner',
     'exit_on_user_error', 'load_tool_config', 'CheckpointDownloadError',
     'NotACheckpointError', 'UnsafeCheckpointError', 'CheckpointMismatchError',
-    'load_model_weights', 'build_test_runner', 'check_config', 'AMP_DTYPES',
-    'apply_speed_options', 'check_speed_options', 'USER_ERRORS',
+    'load_model_weights', 'build_test_runner', 'check_config',
+    'check_pretrained_files', 'AMP_DTYPES', 'apply_speed_options',
+    'check_speed_options', 'USER_ERRORS',
     'get_reid_metric_cfg', 'get_test_dataloader_cfg', 'get_test_dataset_cfg',
     'get_test_input_size', 'get_test_pipeline_cfg'
 ]
