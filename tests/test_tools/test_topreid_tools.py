@@ -229,3 +229,13 @@ def test_training_stops_before_building_when_the_imagenet_file_is_missing(
         ".pth': the pretrained weights file does not exist (see "
         'docs/topreid.md, "ImageNet weights")')
     assert not list(Path(tmp_path).glob('*/*.log'))  # nothing was built
+
+
+def test_get_flops_feeds_a_camera_id(tiny_topreid_files):
+    tool = _tool('tools/analysis_tools/get_flops.py')
+    result = tool.get_complexity(tiny_topreid_files['cfg'], shape=(64, 32),
+                                 show_table=False)
+    assert result['input_shape'] == (1, 3, 3, 64, 32)
+    assert result['flops'] > 0
+    model = init_model(tiny_topreid_files['cfg'])
+    assert result['params'] == sum(p.numel() for p in model.parameters())
