@@ -239,3 +239,17 @@ def test_get_flops_feeds_a_camera_id(tiny_topreid_files):
     assert result['flops'] > 0
     model = init_model(tiny_topreid_files['cfg'])
     assert result['params'] == sum(p.numel() for p in model.parameters())
+
+
+def test_checkpoint_of_another_camera_count_is_refused_by_name(
+        tiny_topreid_files, tmp_path):
+    from mmieee.utils import CheckpointMismatchError
+    cfg = tiny_topreid_files['cfg'].copy()
+    cfg.merge_from_dict({'model.backbone.backbone.num_cameras': 3})
+    model = init_model(cfg)
+    torch.save({'state_dict': model.state_dict()}, tmp_path / 'three.pth')
+    with pytest.raises(CheckpointMismatchError) as info:
+        init_model(tiny_topreid_files['cfg'], str(tmp_path / 'three.pth'))
+    text = str(info.value)
+    assert 'backbone.streams.0.camera_embed' in text
+    assert '(3, 1, 16)' in text and '(2, 1, 16)' in text

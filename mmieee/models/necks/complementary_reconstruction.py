@@ -1,6 +1,6 @@
 # Copyright (c) mmieee contributors.
 """Complementary Reconstruction Module (CRM) of TOP-ReID (Wang et al., AAAI
-2024, § "Complementary Reconstruction Module", Eq. 9-10; official code
+2024, § "Complementary Reconstruction Module"; official code
 ``modeling/fusion_part/CRM.py`` of github.com/924973292/TOP-ReID).
 
 For every ordered pair of modalities (s, t), s != t, a reconstruction unit
