@@ -104,6 +104,8 @@ def test_onnx_graph_takes_camera_ids(tiny_topreid_files, tmp_path, capsys):
     text = capsys.readouterr().out
     assert status == 0, text
     assert len(re.findall(r'inputs \(batch 3\).*: OK', text)) == 2
+    assert 'input uint8 (B, 3, 3, 64, 32), camids int64 (B,), B dynamic' in \
+        text
     graph = onnx.load(str(out))
     names = [i.name for i in graph.graph.input]
     assert names == ['inputs', 'camids']

@@ -33,7 +33,8 @@ from mmengine.dataset import default_collate
 
 from mmieee.apis import build_test_dataset, init_model
 from mmieee.apis.model_index import resolve_model
-from mmieee.apis.onnx_export import DEFAULT_OPSET, export_onnx, verify_onnx
+from mmieee.apis.onnx_export import (DEFAULT_OPSET, export_onnx, needs_camids,
+                                     verify_onnx)
 from mmieee.utils import (ConfigError, exit_on_user_error, get_test_input_size,
                           load_tool_config)
 
@@ -127,8 +128,9 @@ def main(argv=None) -> int:
     batch_axis = 'B dynamic' if args.dynamic_batch else \
         f'B = {args.batch_size}'
     blanked = [model.modalities[i] for i in model.blank_indices]
+    camids = ', camids int64 (B,)' if needs_camids(model) else ''
     print(f'exported {args.out}: input uint8 (B, {len(model.modalities)}, 3, '
-          f'{shape[0]}, {shape[1]}), {batch_axis}, modalities '
+          f'{shape[0]}, {shape[1]}){camids}, {batch_axis}, modalities '
           f'{model.modalities}, blanked {blanked}')
     if not args.verify:
         return 0
