@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -95,10 +96,7 @@ def test_official_layout_of_the_demo_model_converts_back(tools, tmp_path):
 def test_every_official_key_is_placed_or_dropped():
     """All 600 official keys (no tensors needed): 576 placed, 24 dropped
     with DIRECT 1; 588 / 12 with DIRECT 0 (the streams' heads kept)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('conv', REPO / TOOL)
-    conv = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conv)
+    conv = _tool_module()
     keys = [k for k, _ in json.loads(KEYS.read_text())]
     fake = {k: torch.zeros(1) for k in keys}
     new, dropped = conv.convert_official_state_dict(fake)
@@ -112,7 +110,16 @@ def test_every_official_key_is_placed_or_dropped():
                                        'classifier_ViT.weight'}
 
 
+def _tool_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('conv', REPO / TOOL)
+    conv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conv)
+    return conv
+
+
 def test_unknown_keys_and_unsafe_files_are_named(tools, tmp_path):
+    """As a command: ``Error: ...`` and exit status 2, nothing written."""
     torch.save({'TPM.Ro_start.Rotation.norm1.weight': torch.ones(2),
                 'RGB.base.extra.weight': torch.ones(2),
                 'something_else': torch.ones(1)}, tmp_path / 'bad.pth')
@@ -121,15 +128,18 @@ def test_unknown_keys_and_unsafe_files_are_named(tools, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith('Error: 2 key(s) of ')
     assert 'RGB.base.extra.weight, something_else' in proc.stderr
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_colliding_prefixes_and_unsafe_files_are_named(tmp_path):
+    from mmieee.utils import UnsafeCheckpointError
+    conv = _tool_module()
     torch.save({'a.weight': torch.ones(1), 'module.a.weight': torch.ones(1)},
                tmp_path / 'twice.pth')
-    proc = tools.run([TOOL, tmp_path / 'twice.pth', tmp_path / 'out.pth'],
-                     check=False)
-    assert proc.returncode == 2 and 'both "a.weight"' in proc.stderr
-
+    with pytest.raises(ValueError, match=r'twice.pth holds both "a.weight"'):
+        conv.main([str(tmp_path / 'twice.pth'), str(tmp_path / 'out.pth')])
     # an object beyond tensors needs the full unpickler: refused
     torch.save({'x': argparse.Namespace(a=1)}, tmp_path / 'unsafe.pth')
-    proc = tools.run([TOOL, tmp_path / 'unsafe.pth', tmp_path / 'out.pth'],
-                     check=False)
-    assert proc.returncode == 2 and 'unsafe.pth' in proc.stderr
+    with pytest.raises(UnsafeCheckpointError, match='unsafe.pth'):
+        conv.main([str(tmp_path / 'unsafe.pth'), str(tmp_path / 'out.pth')])
     assert not (tmp_path / 'out.pth').exists()
