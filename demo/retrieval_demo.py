@@ -4,7 +4,7 @@
     python demo/retrieval_demo.py GALLERY QUERY [QUERY ...] \\
         --config CONFIG --checkpoint CKPT [--topk 10] [--out DIR] \\
         [--backend exact|faiss] [--cache-dir DIR | --no-cache] \\
-        [--device cpu] [--cfg-options KEY=VALUE ...]
+        [--device cpu] [--default-camid N] [--cfg-options KEY=VALUE ...]
 
 GALLERY: a folder ``<folder>/<modality>/<name>`` (e.g.
 ``data/RGBNT201/test``), a dataset root of the config's test dataset type
@@ -17,6 +17,10 @@ QUERY: a folder (as GALLERY), or one sample as M comma-separated image
 paths in the model's modality order, optionally named:
 ``RGB=a.jpg,NI=b.jpg,TI=c.jpg``. CONFIG may be a model name of
 configs/*/metafile.yml.
+
+A model with a camera embedding (TOP-ReID) gets each sample's camera from
+its file name when the name follows a dataset's rule, else camera
+``--default-camid`` (0; docs/inference.md).
 
 Prints each query's top-k (distance, id, camera, whether it is the query's
 id when both ids are known from the file names) and, with ``--out``, writes
@@ -60,6 +64,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-cache', action='store_true',
                         help='do not read or write the feature cache')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
+    parser.add_argument(
+        '--default-camid', type=int, default=0,
+        help='camera of samples whose file names give none, for a model '
+        'with a camera embedding (default 0)')
     add_common_arguments(
         parser, cfg_options_example='"model.test_cfg.blank_modalities=[NI]"')
     return parse_tool_args(parser, argv)
@@ -109,7 +117,8 @@ def main(argv=None) -> list:
                 args.config, args.checkpoint, device=args.device,
                 backend=args.backend,
                 cache_dir=None if args.no_cache else args.cache_dir,
-                cfg_options=args.cfg_options)
+                cfg_options=args.cfg_options,
+                default_camid=args.default_camid)
             # Check every query before the gallery's (long) extraction.
             for query in queries:
                 if not isinstance(query, str):

@@ -151,3 +151,54 @@ def tiny_cfg():
     modules cannot import conftest under ``--import-mode=importlib``)."""
     shrunk_demo_config.save_weights = save_random_weights
     return shrunk_demo_config
+
+
+TOPREID_DEMO_CONFIG = REPO / 'configs' / 'topreid' / \
+    'topreid_vit-tiny_1xb32-30e_synthetic-demo.py'
+
+#: Overrides that shrink the TOP-ReID demo model: 16-d, one-layer ViT
+#: streams with a 2-camera embedding (feature: 3 x 16 = 48-d).
+TINY_TOPREID = {
+    'model.backbone.backbone.arch': dict(
+        embed_dims=16, num_layers=1, num_heads=2, feedforward_channels=32),
+    'model.backbone.backbone.num_cameras': 2,
+    'model.neck.in_channels': 16,
+    'model.neck.tpm': dict(type='TokenPermutation', num_heads=2,
+                           feedforward_channels=32),
+    'model.neck.crm': dict(type='ComplementaryReconstruction', num_heads=2,
+                           feedforward_channels=32),
+    'model.head.branches': dict(tpm=48, cls=48),
+    'model.head.num_classes': 2,
+}
+
+
+@pytest.fixture(scope='session')
+def tiny_topreid_files(tmp_path_factory):
+    """A tiny TOP-ReID model (the demo config shrunk) with random weights on
+    a tiny synthetic set (2 cameras): ``dict(root, config, checkpoint,
+    cfg)``, for the tests of the tools with camera ids and missing-modality
+    reconstruction."""
+    from mmieee.testing.synthetic import generate_synthetic_dataset
+    base = tmp_path_factory.mktemp('tiny_topreid')
+    root = generate_synthetic_dataset(
+        str(base / 'data'), num_train_ids=2, num_test_ids=3, num_cameras=2,
+        images_per_id_per_camera=2, height=64, width=32)['root']
+    cfg = Config.fromfile(str(TOPREID_DEMO_CONFIG))
+    options = dict(TINY_TOPREID)
+    for split in ('train', 'val', 'test'):
+        options[f'{split}_dataloader.dataset.data_root'] = root
+        options[f'{split}_dataloader.num_workers'] = 0
+    options['train_dataloader.batch_size'] = 4
+    options['train_dataloader.sampler.num_instances'] = 2
+    cfg.merge_from_dict(options)
+    config = base / 'tiny_topreid.py'
+    cfg.dump(str(config))
+    from mmieee.apis import init_model
+    torch.manual_seed(0)
+    model = init_model(cfg)
+    model.init_weights()  # camera embedding drawn (it starts at zero)
+    checkpoint = base / 'tiny_topreid.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'cfg': cfg.pretty_text}}, checkpoint)
+    return dict(root=root, config=str(config), checkpoint=str(checkpoint),
+                cfg=cfg, base=base)

@@ -21,7 +21,8 @@ from mmengine.config import Config
 
 from mmieee.utils import (AMP_DTYPES, CONFIG_HELP, ConfigError, WorkDirLock,
                           add_common_arguments, apply_speed_options,
-                          build_runner, check_output_dir, check_speed_options,
+                          build_runner, check_output_dir,
+                          check_pretrained_files, check_speed_options,
                           exit_on_user_error, launch_rank, load_tool_config,
                           parse_tool_args)
 
@@ -108,6 +109,7 @@ def main(argv=None) -> None:
                                required=('model', 'train_dataloader'))
         check_output_dir(cfg.work_dir, '--work-dir')
         cfg = apply_args(cfg, args)
+        check_pretrained_files(cfg)
         # one training per work dir (rank 0 holds the lock for the job)
         lock = WorkDirLock(cfg.work_dir) if launch_rank() == 0 else \
             contextlib.nullcontext()

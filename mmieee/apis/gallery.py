@@ -33,7 +33,7 @@ from mmieee.utils.test_settings import (get_test_dataset_cfg,
 
 from .feature_cache import (cache_key, cache_path, gallery_fingerprint,
                             load_features, save_features)
-from .inference import extract_features
+from .inference import extract_features, needs_camids
 from .sample_inputs import (Sample, folder_dataset_cfg, modality_dirs,
                             parse_samples)
 
@@ -136,7 +136,8 @@ def build_feature_set(model: torch.nn.Module,
                       cache_dir: Optional[str] = None,
                       batch_size: int = 32,
                       progress: Optional[bool] = None,
-                      role: str = 'gallery') -> FeatureSet:
+                      role: str = 'gallery',
+                      default_camid: Optional[int] = None) -> FeatureSet:
     """Features of a gallery (or query set) from any source of the module
     docstring, through the cache when ``weights`` and ``cache_dir`` are
     given and every sample is a file.
@@ -153,6 +154,10 @@ def build_feature_set(model: torch.nn.Module,
         progress (bool, optional): Extraction progress bar (see
             :func:`~mmieee.apis.extract_features`).
         role (str): ``'gallery'`` or ``'query'``.
+        default_camid (int, optional): The camera given to samples without
+            one when the model embeds cameras (see
+            :func:`~mmieee.apis.extract_features`); None: such a sample is
+            an error naming ``camid``.
 
     Returns:
         FeatureSet: Features and what is known of each sample.
@@ -183,10 +188,12 @@ def build_feature_set(model: torch.nn.Module,
     path = key = None
     if weights is not None and cache_dir is not None and all(
             p is not None for p in img_paths):
-        key = cache_key(
-            weights, gallery_fingerprint(img_paths, ids),
-            dict(model=model.cfg.model.to_dict(),
-                 pipeline=get_test_pipeline_cfg(model.cfg)))
+        settings = dict(model=model.cfg.model.to_dict(),
+                        pipeline=get_test_pipeline_cfg(model.cfg))
+        if default_camid is not None and needs_camids(model):
+            settings['default_camid'] = int(default_camid)
+        key = cache_key(weights, gallery_fingerprint(img_paths, ids),
+                        settings)
         path = cache_path(cache_dir, key)
         cached = load_features(path, key)
         if cached is not None:
@@ -196,13 +203,16 @@ def build_feature_set(model: torch.nn.Module,
             return cached
     if samples is not None:
         feats = extract_features(model, [s.images for s in samples],
-                                 batch_size=batch_size, progress=progress)
+                                 batch_size=batch_size, progress=progress,
+                                 camids=[s.camid for s in samples],
+                                 default_camid=default_camid)
         result = samples_feature_set(samples, feats.feats, name)
     else:
         loader = DataLoader(
             Subset(dataset, rows), batch_size=batch_size, shuffle=False,
             collate_fn=default_collate, num_workers=0)
-        result = extract_features(model, loader, progress=progress)
+        result = extract_features(model, loader, progress=progress,
+                                  default_camid=default_camid)
         result.source = name
     if path is not None:
         save_features(path, key, result)

@@ -10,6 +10,11 @@ For users' own scripts::
 
 or, on a dataset's test split, ``extract_features(model, dataloader)`` with a
 dataloader built by :meth:`mmengine.runner.Runner.build_dataloader`.
+
+Camera ids: a model with a camera embedding (TOP-ReID's ViT streams) needs
+each sample's 0-based ``camid``. Dataset samples carry theirs; image
+triplets get them from ``camids=[...]``; ``default_camid`` fills in the
+samples that have none (None: such a sample is an error naming ``camid``).
 """
 import copy
 import sys
@@ -82,10 +87,15 @@ def init_model(config: Union[str, Path, Config],
 
 
 def _sample_batches(model: torch.nn.Module, items: Sequence[ImageTriplet],
-                    batch_size: int) -> Iterable[dict]:
+                    batch_size: int,
+                    camids: Optional[Sequence[Optional[int]]] = None
+                    ) -> Iterable[dict]:
     """Run the test pipeline on image samples and collate batches."""
     num_modalities = len(getattr(model, 'modalities', ())) or None
     pipeline = SamplePipeline(model.cfg)
+    if camids is not None and len(camids) != len(items):
+        raise ValueError(f'extract_features: {len(items)} items but '
+                         f'{len(camids)} camids')
     batch = []
     for i, item in enumerate(items):
         item = list(item)
@@ -93,7 +103,7 @@ def _sample_batches(model: torch.nn.Module, items: Sequence[ImageTriplet],
             raise ValueError(
                 f'extract_features: item {i} has {len(item)} images, the '
                 f'model expects {num_modalities} ({model.modalities})')
-        batch.append(pipeline(item, i))
+        batch.append(pipeline(item, i, None if camids is None else camids[i]))
         if len(batch) == batch_size:
             yield default_collate(batch)
             batch = []
@@ -113,11 +123,32 @@ def _num_samples(data: object) -> int:
     return 0
 
 
+def needs_camids(model: torch.nn.Module) -> bool:
+    """Whether ``model`` embeds each sample's camera (``camid`` needed)."""
+    return bool(getattr(model, 'backbone_needs_camids', False))
+
+
+def fill_camids(data_samples: Sequence, default_camid: int) -> int:
+    """Give ``default_camid`` to the samples without ``camid``.
+
+    Returns:
+        int: How many samples got it.
+    """
+    filled = 0
+    for sample in data_samples:
+        if sample.metainfo.get('camid') is None:
+            sample.set_metainfo(dict(camid=int(default_camid)))
+            filled += 1
+    return filled
+
+
 @torch.no_grad()
 def extract_features(model: torch.nn.Module,
                      data: Union[Iterable[dict], Sequence[ImageTriplet]],
                      batch_size: int = 32,
-                     progress: Optional[bool] = None) -> FeatureSet:
+                     progress: Optional[bool] = None,
+                     camids: Optional[Sequence[Optional[int]]] = None,
+                     default_camid: Optional[int] = None) -> FeatureSet:
     """Compute the Re-ID features of a dataloader or of image triplets.
 
     Args:
@@ -132,6 +163,12 @@ def extract_features(model: torch.nn.Module,
         progress (bool, optional): Show mmengine's progress bar (samples
             done / total, rate) on stderr. None (default) shows it only when
             stderr is a terminal, so logs and pipes stay clean.
+        camids (Sequence[int | None], optional): The 0-based camera of each
+            image triplet (None where unknown); ignored for dataloaders,
+            whose samples carry their own.
+        default_camid (int, optional): The camera of samples that have none,
+            for a model with a camera embedding (module docstring). None:
+            such a sample is an error naming ``camid``.
 
     Returns:
         FeatureSet: ``feats`` (N, D) float32 and, for dataloaders, the ids,
@@ -145,14 +182,17 @@ def extract_features(model: torch.nn.Module,
             raise AttributeError(
                 'extract_features: image triplets need model.cfg (the test '
                 'pipeline); build the model with mmieee.apis.init_model')
-        data = _sample_batches(model, data, batch_size)
+        data = _sample_batches(model, data, batch_size, camids)
     if progress is None:
         progress = sys.stderr.isatty()
     bar = ProgressBar(total, file=sys.stderr) if progress else None
     was_training = model.training
     model.eval()
     samples = []
+    fill = default_camid is not None and needs_camids(model)
     for batch in data:
+        if fill:
+            fill_camids(batch['data_samples'], default_camid)
         out = model.test_step(batch)
         samples.extend(out)
         if bar is not None:

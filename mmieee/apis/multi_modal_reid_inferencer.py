@@ -20,6 +20,16 @@ dataset's rule) against a gallery with ids gets the protocol's exclusion of
 same-id same-camera (MSVR310: same-scene) items, so rank 1 here is rank 1 in
 the metric. Gallery features are cached (:mod:`.feature_cache`), keyed by
 the weights the model holds.
+
+Camera ids: a model with a camera embedding (TOP-ReID's ViT streams) embeds
+every query and gallery item with its 0-based camera. It is read from the
+file name when the name follows a dataset's rule (``..._cam2_...`` of
+RGBNT201 is camera 1, ``..._c0003_...`` of RGBNT100 camera 2, MSVR310's view
+digit), and dataset galleries carry their own; any other sample (arrays,
+other names) is embedded as camera ``default_camid`` (0 unless given). With
+``default_camid=None`` such a sample is an error naming the missing
+``camid``. The default is not recorded as the sample's camera: the
+protocol's same-camera exclusion only uses known cameras.
 """
 import os
 import os.path as osp
@@ -88,6 +98,9 @@ class MultiModalReIDInferencer(BaseInferencer):
             ``{'model.test_cfg.blank_modalities': ['NI']}``.
         show_progress (bool, optional): Progress bars on stderr; None shows
             them only when stderr is a terminal.
+        default_camid (int, optional): Camera of samples whose camera is
+            unknown, for a model with a camera embedding (module
+            docstring); None makes such a sample an error. Defaults to 0.
     """
 
     visualize_kwargs: set = {'out_dir'}
@@ -102,7 +115,8 @@ class MultiModalReIDInferencer(BaseInferencer):
                  cache_dir: Optional[str] = DEFAULT_CACHE_DIR,
                  batch_size: int = 32,
                  cfg_options: Optional[dict] = None,
-                 show_progress: Optional[bool] = None) -> None:
+                 show_progress: Optional[bool] = None,
+                 default_camid: Optional[int] = 0) -> None:
         model, weights = resolve_model(model, weights)
         if isinstance(model, Path):
             model = str(model)
@@ -122,6 +136,7 @@ class MultiModalReIDInferencer(BaseInferencer):
         self.weights = weights
         self._weights_sha256: Optional[str] = None
         self.modalities = tuple(self.model.modalities)
+        self.default_camid = self._check_default_camid(default_camid)
         self.batch_size = int(batch_size)
         self.cache_dir = cache_dir
         self.protocol = RankingProtocol.from_config(self.model.cfg)
@@ -131,6 +146,17 @@ class MultiModalReIDInferencer(BaseInferencer):
         self.gallery: Optional[FeatureSet] = None
         if gallery is not None:
             self.set_gallery(gallery)
+
+    def _check_default_camid(self, camid: Optional[int]) -> Optional[int]:
+        """``default_camid`` must be a camera of the model's table."""
+        num = getattr(self.model.backbone, 'num_cameras', 0)
+        if camid is None or not num:
+            return camid
+        if not isinstance(camid, int) or not 0 <= camid < num:
+            raise ValueError(
+                f'default_camid={camid!r} is not a camera of the model\'s '
+                f'camera embedding (0..{num - 1})')
+        return camid
 
     # ------------------------------------------------------------------
     # BaseInferencer hooks
@@ -150,11 +176,17 @@ class MultiModalReIDInferencer(BaseInferencer):
     def _init_visualizer(self, cfg: Config):
         return pick_visualizer('mmieee_retrieval')[0]
 
+    def _camid(self, sample: Sample) -> Optional[int]:
+        """The camera a sample is embedded with (module docstring)."""
+        if sample.camid is not None or not self.model.backbone_needs_camids:
+            return sample.camid
+        return self.default_camid
+
     def preprocess(self, inputs: List[Sample], batch_size: int = 1):
         """Packed, collated batches of query samples."""
         chunks = self._get_chunk_data(
-            (self.pipeline(s.images, i) for i, s in enumerate(inputs)),
-            batch_size)
+            (self.pipeline(s.images, i, self._camid(s))
+             for i, s in enumerate(inputs)), batch_size)
         yield from map(self.collate_fn, chunks)
 
     # ------------------------------------------------------------------
@@ -172,7 +204,8 @@ class MultiModalReIDInferencer(BaseInferencer):
         self.gallery = build_feature_set(
             self.model, gallery, weights=self.weights_key(),
             cache_dir=self.cache_dir, batch_size=self.batch_size,
-            progress=self.show_progress, role='gallery')
+            progress=self.show_progress, role='gallery',
+            default_camid=self.default_camid)
         self.search.set_gallery(self.gallery)
         return self.gallery
 
@@ -193,7 +226,8 @@ class MultiModalReIDInferencer(BaseInferencer):
         if is_dataset_source(inputs, self.modalities):
             fs = build_feature_set(
                 self.model, inputs, batch_size=batch_size,
-                progress=self.show_progress, role='query')
+                progress=self.show_progress, role='query',
+                default_camid=self.default_camid)
             samples = []
             for i, paths in enumerate(fs.img_paths):
                 ids = {key[:-1]: int(getattr(fs, key)[i])

@@ -17,6 +17,11 @@ would not match mmcv's (cv2) interpolation bit for bit. Output ``feats``:
 (B, D) float32, D = M x parts x part dim (2304 for the full model), compared
 with squared Euclidean distance as in PyTorch.
 
+A model with a camera embedding (TOP-ReID's ViT streams) gets a second
+input, ``camids``: int64 (B,), each sample's 0-based camera (the datasets'
+``camid``); the graph looks the embedding up itself. ``model.test_cfg.
+missing_modalities`` is folded in like the blanking.
+
 Exporter: the TorchScript-based ``torch.onnx.export(..., dynamo=False)``,
 which works offline with only ``onnx`` installed; the ``dynamo=True``
 exporter (torch's default since 2.9) needs the extra ``onnxscript`` package
@@ -33,12 +38,19 @@ from torch import nn
 
 #: Graph input / output names.
 INPUT_NAME = 'inputs'
+CAMIDS_NAME = 'camids'
 OUTPUT_NAME = 'feats'
 DEFAULT_OPSET = 17
 
 
+def needs_camids(model: nn.Module) -> bool:
+    """Whether the exported graph takes ``camids`` (module docstring)."""
+    return bool(getattr(model, 'backbone_needs_camids', False))
+
+
 class FeatureGraph(nn.Module):
-    """uint8 (B, M, C, H, W) → (B, D) features: preprocessing + tensor mode.
+    """uint8 (B, M, C, H, W) (and int64 (B,) camera ids) → (B, D) features:
+    preprocessing + tensor mode.
 
     Args:
         model (nn.Module): A :class:`MultiModalReID` in eval mode.
@@ -48,9 +60,21 @@ class FeatureGraph(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor,
+                camids: Optional[torch.Tensor] = None) -> torch.Tensor:
         inputs = self.model.data_preprocessor({'inputs': inputs})['inputs']
-        return self.model(inputs, mode='tensor')
+        return self.model(inputs, mode='tensor', camids=camids)
+
+
+def example_camids(model: nn.Module, batch: int,
+                   seed: int = 0) -> Optional[torch.Tensor]:
+    """Random int64 (B,) camera ids of the model's table (None for a model
+    without a camera embedding): the traced / random-check input."""
+    if not needs_camids(model):
+        return None
+    num = model.backbone.num_cameras
+    return torch.randint(0, num, (batch, ),
+                         generator=torch.Generator().manual_seed(seed))
 
 
 def export_onnx(model: nn.Module,
@@ -84,7 +108,11 @@ def export_onnx(model: nn.Module,
     dummy = torch.randint(
         0, 256, (batch_size, m, 3, h, w), dtype=torch.uint8,
         generator=torch.Generator().manual_seed(0))
-    axes = {INPUT_NAME: {0: 'batch'}, OUTPUT_NAME: {0: 'batch'}} \
+    args, names = (dummy, ), [INPUT_NAME]
+    camids = example_camids(model, batch_size)
+    if camids is not None:
+        args, names = (dummy, camids), [INPUT_NAME, CAMIDS_NAME]
+    axes = {n: {0: 'batch'} for n in names + [OUTPUT_NAME]} \
         if dynamic_batch else None
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about the models' shape checks (M, C, part
@@ -95,10 +123,10 @@ def export_onnx(model: nn.Module,
             'ignore', 'You are using the legacy TorchScript-based ONNX',
             DeprecationWarning)
         torch.onnx.export(
-            graph, (dummy, ),
+            graph, args,
             out_file,
             dynamo=False,
-            input_names=[INPUT_NAME],
+            input_names=names,
             output_names=[OUTPUT_NAME],
             dynamic_axes=axes,
             opset_version=opset)
@@ -109,7 +137,13 @@ def export_onnx(model: nn.Module,
         'modalities': ','.join(model.modalities),
         'blank_modalities': ','.join(
             model.modalities[i] for i in model.blank_indices),
+        'missing_modalities': ','.join(
+            model.modalities[i]
+            for i in getattr(model, 'missing_indices', ())),
     }
+    if camids is not None:
+        props['camids'] = (f'{CAMIDS_NAME}: int64 (B,), 0-based camera ids '
+                           f'< {model.backbone.num_cameras}')
     props.update(metadata or {})
     proto = onnx.load(out_file)
     onnx.helper.set_model_props(proto, props)
@@ -128,14 +162,16 @@ def compare_outputs(reference: np.ndarray,
     return dict(max_abs=diff, max_rel=diff / scale if scale > 0 else diff)
 
 
-def verify_onnx(model: nn.Module, onnx_file: str,
-                inputs: torch.Tensor) -> Dict[str, float]:
+def verify_onnx(model: nn.Module, onnx_file: str, inputs: torch.Tensor,
+                camids: Optional[torch.Tensor] = None) -> Dict[str, float]:
     """Run the ONNX file with onnxruntime (CPU) and PyTorch on ``inputs``.
 
     Args:
         model (nn.Module): The exported model.
         onnx_file (str): The exported file.
         inputs (Tensor): uint8 (B, M, C, H, W).
+        camids (Tensor, optional): int64 (B,) camera ids for a model with a
+            camera embedding; None draws random ones of its table.
 
     Returns:
         dict: ``max_abs``, ``max_rel`` (see :func:`compare_outputs`) and
@@ -144,9 +180,19 @@ def verify_onnx(model: nn.Module, onnx_file: str,
     import onnxruntime as ort
     session = ort.InferenceSession(
         onnx_file, providers=['CPUExecutionProvider'])
+    feed = {INPUT_NAME: inputs.cpu().numpy()}
+    if needs_camids(model):
+        if camids is None:
+            camids = example_camids(model, len(inputs), seed=1)
+        camids = torch.as_tensor(camids, dtype=torch.long)
+        feed[CAMIDS_NAME] = camids.cpu().numpy()
+    else:
+        camids = None
     with torch.no_grad():
-        reference = FeatureGraph(model).eval()(inputs).cpu().numpy()
-    output = session.run([OUTPUT_NAME], {INPUT_NAME: inputs.cpu().numpy()})[0]
+        reference = FeatureGraph(model).eval()(
+            inputs, None if camids is None else camids.to(
+                next(model.parameters()).device)).cpu().numpy()
+    output = session.run([OUTPUT_NAME], feed)[0]
     if output.shape != reference.shape:
         raise ValueError(f'ONNX output shape {output.shape} != PyTorch '
                          f'{reference.shape}')

@@ -3,7 +3,7 @@
 image paths or M arrays (what :func:`~mmieee.apis.extract_features` and the
 inferencer feed the model)."""
 import copy
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.config import Config
@@ -23,8 +23,10 @@ class SamplePipeline:
     Args:
         cfg (Config): The model's config (``model.cfg``).
 
-    Call with ``(images, sample_idx)``; returns the packed
-    ``dict(inputs=(M, C, H, W) tensor, data_samples=DataSample)``.
+    Call with ``(images, sample_idx, camid=None)``; returns the packed
+    ``dict(inputs=(M, C, H, W) tensor, data_samples=DataSample)``, whose
+    metainfo holds ``camid`` when one is given (a model with a camera
+    embedding needs it).
     Arrays must be (H, W, 3) uint8 RGB (or (H, W)), as the loader would
     give them.
     """
@@ -35,7 +37,8 @@ class SamplePipeline:
         self.from_arrays = Compose(
             [t for t in pipeline if t.get('type') != LOADER])
 
-    def __call__(self, images: ImageSample, sample_idx: int = 0) -> Dict:
+    def __call__(self, images: ImageSample, sample_idx: int = 0,
+                 camid: Optional[int] = None) -> Dict:
         images = list(images)
         if all(isinstance(x, np.ndarray) for x in images):
             h, w = images[0].shape[:2]
@@ -48,4 +51,6 @@ class SamplePipeline:
             results = dict(img_path=[str(p) for p in images])
             pipeline = self.from_paths
         results['sample_idx'] = sample_idx
+        if camid is not None:
+            results['camid'] = int(camid)
         return pipeline(results)

@@ -11,7 +11,7 @@ import warnings
 
 from .cfg_options import merge_cfg_options
 from .clip_weights import load_clip_visual_weights
-from .config_check import check_config
+from .config_check import check_config, check_pretrained_files
 from .config_text import parse_config_text
 from .data_check import check_data_roots, iter_dataset_cfgs
 from .distributed import init_cpu_process_group, setup_distributed
@@ -55,8 +55,9 @@ __all__ = [
     'setup_distributed', 'ConfigError', 'build_runner',
     'exit_on_user_error', 'load_tool_config', 'CheckpointDownloadError',
     'NotACheckpointError', 'UnsafeCheckpointError', 'CheckpointMismatchError',
-    'load_model_weights', 'build_test_runner', 'check_config', 'AMP_DTYPES',
-    'apply_speed_options', 'check_speed_options', 'USER_ERRORS',
+    'load_model_weights', 'build_test_runner', 'check_config',
+    'check_pretrained_files', 'AMP_DTYPES', 'apply_speed_options',
+    'check_speed_options', 'USER_ERRORS',
     'get_reid_metric_cfg', 'get_test_dataloader_cfg', 'get_test_dataset_cfg',
     'get_test_input_size', 'get_test_pipeline_cfg', 'parse_config_text',
     'OutputWriteError', 'WorkDirBusyError', 'list_models', 'resolve_config',

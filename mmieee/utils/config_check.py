@@ -7,8 +7,12 @@ dataloader's silently breaks the P x K batches the metric losses need, a
 dataset loading modalities in another order than the model feeds each stream
 the wrong images.
 :func:`check_config` runs in :func:`~.tool_setup.load_tool_config`, i.e. in
-every tool, after the command-line options are merged.
+every tool, after the command-line options are merged;
+:func:`check_pretrained_files` only where weights are initialised
+(training), since testing loads a checkpoint instead.
 """
+import os.path as osp
+
 from mmengine.config import Config
 
 from .data_check import DATALOADER_KEYS, iter_dataset_cfgs
@@ -91,3 +95,49 @@ def check_config(cfg: Config) -> None:
         _positive_int(cfg, key, 'batch_size')
     fill_sampler_batch_size(cfg)
     check_modalities(cfg)
+
+
+#: Where the docs say each weight-loading initializer's file goes.
+_PRETRAINED_DOCS = {
+    'TimmViTPretrained': 'docs/topreid.md, "ImageNet weights"',
+}
+
+
+def _init_cfgs(node, path: str):
+    """``(dotted key, init_cfg dict)`` of every ``init_cfg`` under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f'{path}.{key}'
+            if key == 'init_cfg':
+                for cfg in value if isinstance(value, (list, tuple)) \
+                        else [value]:
+                    if isinstance(cfg, dict):
+                        yield where, cfg
+            else:
+                yield from _init_cfgs(value, where)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _init_cfgs(value, f'{path}.{i}')
+
+
+def check_pretrained_files(cfg: Config) -> None:
+    """Refuse, before training starts, an ``init_cfg`` whose local
+    ``checkpoint`` file does not exist (URLs and ``scheme://`` names are
+    downloaded by their loader and not checked here).
+
+    Args:
+        cfg (Config): The merged config.
+
+    Raises:
+        ConfigError: Naming the key, the file and where it goes.
+    """
+    for key, init_cfg in _init_cfgs(cfg.get('model', {}), 'model'):
+        path = init_cfg.get('checkpoint')
+        if not isinstance(path, str) or '://' in path or osp.isfile(
+                osp.expanduser(path)):
+            continue
+        docs = _PRETRAINED_DOCS.get(init_cfg.get('type'))
+        where = f'see {docs}' if docs else 'put the file there'
+        raise ConfigError(
+            f'{key}.checkpoint={path!r}: the pretrained weights file does not '
+            f'exist ({where}); or set {key}=None to train from scratch')

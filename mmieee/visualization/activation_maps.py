@@ -6,7 +6,13 @@
   ``tools/visualize_actmap.py``): the channel mean of the squared
   last-stage activations of each stream of the multi-stream backbone
   (paper § "Three-stream Feature Extracting Network"), one (h, w) map per
-  modality. No gradient, no class: what the stream responds to.
+  modality. No gradient, no class: what the stream responds to. For ViT
+  streams (:class:`~mmieee.models.backbones.ReIDViT`, TOP-ReID) whose
+  LayerNorm'd tokens make that mean nearly flat, the map is instead the
+  last layer's attention of the class token over the patches, averaged over
+  the heads (Dosovitskiy et al., ICLR 2021, Fig. 6 shows such maps): where
+  the token the stream's feature comes from looks. Camera ids of the data
+  samples reach streams with a camera embedding.
 * :func:`grad_cam_maps`: Grad-CAM (Selvaraju et al., ICCV 2017) of each
   stream's last stage for the sample's identity, scored by the sum of that
   modality's part classifiers (paper Eq. 7). Test identities are not
@@ -14,12 +20,25 @@
   highest (the sum of all M x P part logits, as ``acc_top1``). Needs the
   optional ``grad-cam`` package (``pip install grad-cam``).
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.dataset import default_collate
 from torch import nn
+
+
+def is_vit_backbone(backbone: nn.Module) -> bool:
+    """Whether the streams are ViTs (token maps, mmpretrain layers)."""
+    streams = getattr(backbone, 'streams', None)
+    return bool(streams) and all(
+        hasattr(s, 'patch_embed') and hasattr(s, 'layers') for s in streams)
+
+
+def activation_map_name(model: nn.Module) -> str:
+    """Column title of :func:`stream_activation_maps` for ``model``."""
+    return 'class-token\nattention' if is_vit_backbone(model.backbone) \
+        else 'activation'
 
 
 def preprocess(model: nn.Module, packed: Sequence[dict]
@@ -42,21 +61,57 @@ def preprocess(model: nn.Module, packed: Sequence[dict]
     return model.blank(data['inputs']), data['data_samples']
 
 
+def _class_token_attention(backbone: nn.Module, inputs: torch.Tensor,
+                           kwargs: dict) -> List[torch.Tensor]:
+    """Last-layer class-token attention of every ViT stream, (B, h, w)."""
+    captured, grids = [], []
+    handles = []
+    for stream in dict.fromkeys(backbone.streams):  # shared: once
+        handles.append(stream.layers[-1].attn.register_forward_hook(
+            lambda module, args, out: captured.append((module, args[0]))))
+        handles.append(stream.patch_embed.register_forward_hook(
+            lambda module, args, out: grids.append(tuple(out[1]))))
+    try:
+        backbone(inputs, **kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    maps = []
+    for (attn, tokens), (h, w) in zip(captured, grids):
+        b, n, _ = tokens.shape
+        qkv = attn.qkv(tokens).reshape(b, n, 3, attn.num_heads,
+                                       attn.head_dims).permute(2, 0, 3, 1, 4)
+        scores = qkv[0][:, :, :1] @ qkv[1].transpose(-2, -1)
+        weights = (scores * attn.head_dims**-0.5).softmax(dim=-1)
+        maps.append(weights[:, :, 0, n - h * w:].mean(dim=1).reshape(b, h, w))
+    return maps
+
+
 @torch.no_grad()
 def stream_activation_maps(model: nn.Module,
-                           inputs: torch.Tensor) -> List[torch.Tensor]:
-    """torchreid activation maps of every stream.
+                           inputs: torch.Tensor,
+                           data_samples: Optional[Sequence] = None
+                           ) -> List[torch.Tensor]:
+    """Activation maps of every stream (module docstring).
 
     Args:
         model (nn.Module): A model with a multi-stream ``backbone``
-            returning M maps (B, C, h, w).
+            returning M maps (B, C, h, w), or M token maps of ViT streams.
         inputs (Tensor): (B, M, C, H, W) preprocessed batch.
+        data_samples (Sequence[DataSample], optional): Their ``camid`` for
+            streams with a camera embedding.
 
     Returns:
         list[Tensor]: M maps, each (B, h, w): the mean over channels of the
-        squared activations.
+        squared activations, or for ViT streams the class token's attention
+        over the (h, w) patches.
     """
-    outs = model.backbone(inputs)
+    kwargs = {}
+    if getattr(model, 'backbone_needs_camids', False):
+        kwargs['camids'] = model.camera_ids(data_samples, inputs.device)
+    if is_vit_backbone(model.backbone):
+        return _class_token_attention(model.backbone, inputs, kwargs)
+    outs = model.backbone(inputs, **kwargs)
     return [(out.float()**2).mean(dim=1) for out in outs]
 
 

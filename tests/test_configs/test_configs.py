@@ -57,12 +57,13 @@ def load(name: str) -> Config:
 
 @pytest.fixture(scope='module')
 def trees(tmp_path_factory):
-    """A tiny generated tree per layout: layout -> data_root."""
+    """A tiny generated tree per layout: layout -> data_root (8 training
+    ids: the P of TOP-ReID's P x K = 8 x 16 batches)."""
     base = tmp_path_factory.mktemp('layouts')
     roots = {}
     for layout in LAYOUT_OF.values():
         info = generate_synthetic_dataset(
-            str(base), num_train_ids=4, num_test_ids=2, num_cameras=2,
+            str(base), num_train_ids=8, num_test_ids=2, num_cameras=2,
             images_per_id_per_camera=1, height=32, width=TILE_WIDTH,
             layout=layout)
         roots[layout] = info['root']
@@ -138,7 +139,7 @@ def test_check_config_tool_reports_each_part(trees, capsys):
     ])
     out = capsys.readouterr().out
     assert "modalities ['RGB', 'NI', 'TI']" in out
-    assert 'train_dataloader: RGBNT201 train split, 8 samples, 4 ids' in out
+    assert 'train_dataloader: RGBNT201 train split, 16 samples, 8 ids' in out
     assert 'forward: 768-d test feature' in out  # 3 x 4 parts x 64
     assert out.strip().endswith('synthetic-demo.py')
 

@@ -4,7 +4,7 @@ the key named; the P x K sampler takes its dataloader's batch size."""
 import pytest
 from mmengine.config import Config
 
-from mmieee.utils import ConfigError, check_config
+from mmieee.utils import ConfigError, check_config, check_pretrained_files
 
 
 def _cfg(**train_loader):
@@ -79,3 +79,30 @@ def test_same_modalities_and_unstated_ones_pass():
     cfg.train_dataloader.dataset = dict(modalities=['RGB', 'TI'])
     cfg.test_dataloader = dict(batch_size=4, dataset=dict(type='X'))
     check_config(cfg)
+
+
+def test_missing_local_pretrained_files_are_named(tmp_path):
+    """Every init_cfg with a local checkpoint, nested or in a list; URLs
+    and scheme names are left to their loaders."""
+    present = tmp_path / 'vit.pth'
+    present.write_bytes(b'x')
+    cfg = Config(dict(model=dict(
+        backbone=dict(
+            init_cfg=dict(type='TimmViTPretrained', checkpoint=str(present)),
+            backbone=dict(init_cfg=[
+                dict(type='Normal'),
+                dict(type='Pretrained', checkpoint='torchvision://resnet50')
+            ])),
+        neck=dict(init_cfg=None))))
+    check_pretrained_files(cfg)
+    cfg.model.backbone.init_cfg.checkpoint = 'pretrained/missing.pth'
+    with pytest.raises(ConfigError,
+                       match=r"^model.backbone.init_cfg.checkpoint="
+                       r"'pretrained/missing.pth': .*docs/topreid.md"):
+        check_pretrained_files(cfg)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.backbone.init_cfg[1].checkpoint = 'no/file.pth'
+    with pytest.raises(ConfigError,
+                       match=r"model.backbone.backbone.init_cfg.checkpoint="
+                       r"'no/file.pth'.*put the file there"):
+        check_pretrained_files(cfg)

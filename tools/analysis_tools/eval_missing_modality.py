@@ -16,6 +16,10 @@ subset of the model's modalities removed at test time (M = 3: 1 + 3 + 3 = 7
 runs), using the model's missing-modality protocol
 (``test_cfg.blank_modalities``: the missing images are replaced by zeros
 after normalisation, i.e. by the mean image, for query and gallery alike).
+A model whose neck reconstructs missing modalities (TOP-ReID's CRM) is also
+evaluated with ``test_cfg.missing_modalities`` (the official ``TEST.MISS``:
+the missing streams' tokens rebuilt from the present ones), 6 more runs,
+printed as a second table beside the blanked one.
 
 Cross-modal mode (``--cross-modal``; paper § "Difference from Cross-modal
 Re-ID", Table 2): for each pair Q:G the queries keep modality Q only and the
@@ -150,14 +154,20 @@ def format_cross_table(rows: List[dict]) -> str:
 
 
 def scenarios(args: argparse.Namespace, modalities: Tuple[str, ...],
-              logger) -> List[Tuple[dict, dict]]:
-    """(row label, ``set_blank_modalities`` keyword arguments) of every
-    scenario of the chosen mode."""
+              logger, reconstructs: bool = False) -> List[Tuple[dict, dict]]:
+    """(row label, ``set_blank_modalities`` keyword arguments, or
+    ``missing`` for ``set_missing_modalities``) of every scenario of the
+    chosen mode; ``reconstructs`` adds the neck's reconstruction."""
     if not args.cross_modal:
-        return [(dict(missing=list(missing),
-                      present=[m for m in modalities if m not in missing]),
-                 dict(blank=missing))
+        rows = [(dict(missing=list(missing),
+                      present=[m for m in modalities if m not in missing],
+                      method='blanked'), dict(blank=missing))
                 for missing in missing_scenarios(modalities)]
+        if reconstructs:
+            rows += [(dict(label, method='reconstructed'),
+                      dict(missing=tuple(label['missing'])))
+                     for label, _ in rows[1:]]
+        return rows
     pairs, skipped = cross_modal_pairs(modalities, args.pairs)
     if skipped:
         lacking = sorted({m for p in skipped for m in p} - set(modalities))
@@ -189,7 +199,8 @@ def main(argv=None) -> List[dict]:
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         modalities = tuple(model.modalities)
-        todo = scenarios(args, modalities, runner.logger)
+        todo = scenarios(args, modalities, runner.logger,
+                         getattr(model.neck, 'reconstructs_missing', False))
         rows = run_scenarios(runner, model, todo)
         if runner.rank == 0:
             report(args, rows, runner.logger)
@@ -201,8 +212,10 @@ def run_scenarios(runner, model, todo: List[Tuple[dict, dict]]
     """Evaluate every scenario with the test loop; one row each."""
     runner.call_hook('before_run')
     rows, start = [], time.time()
-    for i, (label, blanking) in enumerate(todo):
-        model.set_blank_modalities(**blanking)
+    for i, (label, setting) in enumerate(todo):
+        model.set_blank_modalities(
+            **{k: v for k, v in setting.items() if k != 'missing'})
+        model.set_missing_modalities(setting.get('missing', ()))
         elapsed = time.time() - start
         eta = f', about {elapsed / i * (len(todo) - i):.0f} s left' \
             if i else ''
@@ -215,6 +228,7 @@ def run_scenarios(runner, model, todo: List[Tuple[dict, dict]]
             dict(label, metrics={k: float(v)
                                  for k, v in metrics.items()}))
     model.set_blank_modalities(())
+    model.set_missing_modalities(())
     runner.call_hook('after_run')
     return rows
 
@@ -227,7 +241,13 @@ def report(args: argparse.Namespace, rows: List[dict], logger) -> None:
         table = format_cross_table(rows)
     else:
         title = 'Missing-modality evaluation'
-        table = format_table(rows)
+        table = format_table([r for r in rows if r['method'] == 'blanked'])
+        rebuilt = [r for r in rows if r['method'] == 'reconstructed']
+        if rebuilt:
+            table = (f'missing images blanked (test_cfg.blank_modalities):'
+                     f'\n{table}\n\nmissing modalities reconstructed by the '
+                     'neck (test_cfg.missing_modalities):\n'
+                     f'{format_table(rows[:1] + rebuilt)}')
     logger.info(f'{title} of {args.checkpoint}:\n{table}')
     if args.out:
         with writing(args.out):

@@ -7,7 +7,8 @@ eval-mode affine BatchNorm 2 per element, adaptive average pooling 1 per
 input element; element-wise ops and max pooling are not counted). The model
 is built from the config (``default_scope='mmieee'``, no pretrained weights
 are loaded) and a random (1, M, 3, H, W) input is run through it in
-``tensor`` mode, i.e. the test-time feature extraction (backbone + neck).
+``tensor`` mode, i.e. the test-time feature extraction (backbone + neck);
+a model with a camera embedding (TOP-ReID) also gets camera id 0.
 The head's part classifiers and metric losses (e.g. CenterLoss centres)
 are not used at test time, so they add parameters but no FLOPs.
 
@@ -44,8 +45,9 @@ class TensorModeWrapper(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.model(inputs, mode='tensor')
+    def forward(self, inputs: torch.Tensor,
+                camids: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.model(inputs, mode='tensor', camids=camids)
 
 
 def set_num_classes(cfg: Config, num_classes: int) -> None:
@@ -110,10 +112,14 @@ def get_complexity(cfg: Config,
     input_shape = (1, num_modalities_of(model), 3, *shape)
     inputs = torch.randn(input_shape,
                          device=next(model.parameters()).device)
+    args = (inputs, )
+    if getattr(model, 'backbone_needs_camids', False):
+        args = (inputs, torch.zeros(1, dtype=torch.long,
+                                    device=inputs.device))
     with torch.no_grad():
         result = get_model_complexity_info(
             TensorModeWrapper(model),
-            inputs=(inputs, ),
+            inputs=args,
             show_table=show_table,
             show_arch=False)
     counts = parameter_count(model)

@@ -11,7 +11,9 @@ CONFIG may also be a model name of configs/*/metafile.yml. Option values
 size, and folds in the normalisation and the blanked modalities
 (``--cfg-options "model.test_cfg.blank_modalities=[NI]"``); it returns the
 (B, D) float32 features (see mmieee/apis/onnx_export.py and
-docs/inference.md). ``--shape`` defaults to the test pipeline's Resize.
+docs/inference.md). A model with a camera embedding (TOP-ReID) takes the
+int64 (B,) camera ids as a second input, ``camids``. ``--shape`` defaults to
+the test pipeline's Resize.
 
 ``--verify`` runs the file with onnxruntime and compares it with PyTorch on
 random uint8 inputs and on the first samples of the config's test split
@@ -30,7 +32,8 @@ import torch
 from mmengine.dataset import default_collate
 
 from mmieee.apis import build_test_dataset, init_model
-from mmieee.apis.onnx_export import DEFAULT_OPSET, export_onnx, verify_onnx
+from mmieee.apis.onnx_export import (DEFAULT_OPSET, export_onnx, needs_camids,
+                                     verify_onnx)
 from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           check_output_file, exit_on_user_error,
                           get_test_input_size, load_tool_config,
@@ -68,13 +71,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parse_tool_args(parser, argv)
 
 
-def real_inputs(cfg, num: int) -> torch.Tensor:
-    """The first ``num`` test-split samples, uint8 (num, M, C, H, W)."""
+def real_inputs(cfg, num: int):
+    """The first ``num`` test-split samples: uint8 (num, M, C, H, W) and
+    their int64 (num,) camera ids."""
     dataset = build_test_dataset(cfg)
     if len(dataset) < num:
         raise ConfigError(f'--verify needs {num} test samples, the test '
                           f'split has {len(dataset)}')
-    return default_collate([dataset[i] for i in range(num)])['inputs']
+    batch = default_collate([dataset[i] for i in range(num)])
+    camids = torch.tensor([s.camid for s in batch['data_samples']])
+    return batch['inputs'], camids
 
 
 def report(name: str, result: dict) -> bool:
@@ -128,10 +134,11 @@ def main(argv=None) -> int:
         batch_axis = 'B dynamic' if args.dynamic_batch else \
             f'B = {args.batch_size}'
         blanked = [model.modalities[i] for i in model.blank_indices]
+        camids = ', camids int64 (B,)' if needs_camids(model) else ''
         print(f'exported {args.out}: input uint8 (B, '
-              f'{len(model.modalities)}, 3, {shape[0]}, {shape[1]}), '
-              f'{batch_axis}, modalities {model.modalities}, blanked '
-              f'{blanked}')
+              f'{len(model.modalities)}, 3, {shape[0]}, {shape[1]})'
+              f'{camids}, {batch_axis}, modalities {model.modalities}, '
+              f'blanked {blanked}')
         if not args.verify:
             return 0
         gen = torch.Generator().manual_seed(0)
@@ -140,13 +147,13 @@ def main(argv=None) -> int:
         random = torch.randint(0, 256, (batch, len(model.modalities), 3,
                                         shape[0], shape[1]),
                                dtype=torch.uint8, generator=gen)
-        real = real_inputs(cfg, num_real)
+        real, camids = real_inputs(cfg, num_real)
         if tuple(real.shape[-2:]) != tuple(shape):
             raise ConfigError(
                 f'the test pipeline gives {tuple(real.shape[-2:])} images '
                 f'but the graph was exported for --shape {tuple(shape)}')
     ok = report('random', verify_onnx(model, args.out, random))
-    ok &= report('real', verify_onnx(model, args.out, real))
+    ok &= report('real', verify_onnx(model, args.out, real, camids))
     return 0 if ok else 1
 
 

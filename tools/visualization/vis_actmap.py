@@ -8,9 +8,11 @@
 One PNG per test sample (``--num-samples`` drawn with ``--seed``), one row
 per modality: the image the model sees (after the test pipeline), then its
 stream's activation map (torchreid's method: the channel mean of the
-squared last-stage activations) overlaid on it, and with ``--grad-cam`` the
-Grad-CAM of the stream for the identity the part classifiers score highest
-(needs ``pip install grad-cam``). Missing modalities set with
+squared last-stage activations; for ViT streams, e.g. TOP-ReID, the last
+layer's class-token attention over the patches) overlaid on it, and with
+``--grad-cam`` the Grad-CAM of the stream for the identity the part
+classifiers score highest (CNN streams only; needs ``pip install
+grad-cam``). Missing modalities set with
 ``--cfg-options "model.test_cfg.blank_modalities=[NI]"`` are blanked as in
 testing.
 """
@@ -27,7 +29,8 @@ from mmieee.apis import build_test_dataset, init_model
 from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           check_output_dir, exit_on_user_error,
                           load_tool_config, parse_tool_args, write_rgb_image)
-from mmieee.visualization import (ReIDVisualizer, grad_cam_maps, preprocess,
+from mmieee.visualization import (ReIDVisualizer, activation_map_name,
+                                  grad_cam_maps, is_vit_backbone, preprocess,
                                   stream_activation_maps)
 from mmieee.visualization.sample_images import pipeline_channel_order
 
@@ -90,6 +93,12 @@ def main(argv=None) -> list:
             args.config, args.cfg_options, data_keys=('test_dataloader', ),
             required=('model', 'test_dataloader'))
         model = init_model(cfg, args.checkpoint, device=args.device)
+        if args.grad_cam and is_vit_backbone(model.backbone):
+            raise ConfigError(
+                '--grad-cam explains the last stage of CNN streams (IEEE\'s '
+                'ResNets); this model\'s streams are ViTs '
+                f'({type(model.backbone.streams[0]).__name__}): run without '
+                '--grad-cam for their class-token attention maps')
         dataset = build_test_dataset(cfg)
         files = draw_all(args, model, dataset)
     print(f'\nWrote {len(files)} activation-map pictures to {args.out_dir}')
@@ -109,8 +118,9 @@ def draw_all(args: argparse.Namespace, model, dataset) -> list:
     for idx in indices.tolist():
         packed = dataset[idx]
         inputs, samples = preprocess(model, [packed])
-        act = stream_activation_maps(model, inputs)
-        columns = [('activation', [a[0].cpu().numpy() for a in act])]
+        act = stream_activation_maps(model, inputs, samples)
+        columns = [(activation_map_name(model),
+                    [a[0].cpu().numpy() for a in act])]
         title = f'test sample {idx}: id {samples[0].pid}'
         if 'camid' in samples[0]:
             title += f', camid {samples[0].camid}'

@@ -9,8 +9,16 @@ them twice (training, then testing). :class:`ReIDRunner` writes the same
 three blocks to the run's log file only and prints one line saying where
 they are. Everything else (losses, ETA, metrics, warnings) is unchanged.
 The resolved config is also dumped to the work dir, as mmengine does.
+
+Deterministic runs (``randomness.deterministic=True``): mmengine then calls
+``torch.use_deterministic_algorithms(True)``, under which cuBLAS refuses to
+run unless ``CUBLAS_WORKSPACE_CONFIG`` is set; :meth:`set_randomness` sets it
+(``:4096:8``, PyTorch's documented value) when the user has not, before any
+CUDA work. ViT attention then uses the math kernel
+(:func:`~mmieee.models.backbones.reid_vit.deterministic_attention`).
 """
 import logging
+import os
 import os.path as osp
 
 from mmengine.runner import Runner
@@ -46,6 +54,15 @@ class ReIDRunner(Runner):
                          'resolved config: '
                          f'{osp.join(osp.abspath(self.work_dir), "")}'
                          f'{osp.basename(self.cfg.filename or "config.py")}')
+
+    def set_randomness(self, seed, diff_rank_seed: bool = False,
+                       deterministic: bool = False) -> None:
+        """mmengine's seeding; with ``deterministic`` also the cuBLAS
+        workspace setting deterministic algorithms need (module
+        docstring)."""
+        if deterministic:
+            os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        super().set_randomness(seed, diff_rank_seed, deterministic)
 
     def _console_handlers(self, remove: bool = False) -> None:
         logger = getattr(self, 'logger', None)

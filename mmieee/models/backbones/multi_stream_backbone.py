@@ -15,6 +15,8 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmieee.registry import MODELS
 
+from .timm_vit_pretrained import loads_weights
+
 _DEFAULT_BACKBONE = dict(
     type='mmpretrain.ResNet',
     depth=50,
@@ -23,7 +25,9 @@ _DEFAULT_BACKBONE = dict(
 
 
 def _is_pretrained(cfg: Union[dict, list, None]) -> bool:
-    return isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+    """``Pretrained`` or another initializer that loads a file (e.g.
+    ``TimmViTPretrained``): handed to every stream."""
+    return loads_weights(cfg)
 
 
 @MODELS.register_module()
@@ -38,7 +42,9 @@ class MultiStreamBackbone(BaseModule):
     stream's backbone config instead, so each stream loads it in its own
     ``init_weights()`` (mmpretrain ResNet parameter names equal torchvision's;
     the checkpoint's unused ``fc.*`` keys are reported by mmengine and
-    ignored).
+    ignored). Any other initializer that loads a file is routed the same
+    way, e.g. ``dict(type='TimmViTPretrained', checkpoint=...)`` for
+    :class:`ReIDViT` streams (TOP-ReID's ImageNet-21k ViT-B/16).
     Putting ``init_cfg`` inside ``backbone`` has the same effect. Any other
     init config (e.g. ``Kaiming``) is handled by mmengine's ``BaseModule`` as
     usual. Weights are only loaded when ``init_weights()`` is called (the

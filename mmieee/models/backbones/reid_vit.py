@@ -37,7 +37,9 @@ from mmpretrain.models import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from torch import nn
 
-from mmieee.registry import MODELS
+from mmieee.registry import MODELS, WEIGHT_INITIALIZERS
+
+from .timm_vit_pretrained import loads_weights
 
 #: Where the camera embedding is added.
 CAMERA_TOKENS = ('all', 'cls')
@@ -120,6 +122,24 @@ class ReIDViT(VisionTransformer):
         return self.num_cameras > 0
 
     def init_weights(self) -> None:
+        """mmpretrain's initialisation, the camera embedding truncated
+        normal (std 0.02), then the weight-loading ``init_cfg`` entries
+        (e.g. ``TimmViTPretrained``, which mmengine would otherwise apply
+        before the default initialisation overwrote it)."""
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else \
+            [self.init_cfg] if self.init_cfg else []
+        late = [c for c in cfgs
+                if loads_weights(c) and c.get('type') != 'Pretrained']
+        if late:
+            original = self.init_cfg
+            self.init_cfg = [c for c in cfgs if c not in late] or None
+            try:
+                self.init_weights()
+            finally:
+                self.init_cfg = original
+            for cfg in late:
+                WEIGHT_INITIALIZERS.build(dict(cfg))(self)
+            return
         super().init_weights()
         if self.num_cameras and not (isinstance(self.init_cfg, dict) and
                                      self.init_cfg['type'] == 'Pretrained'):

@@ -112,6 +112,15 @@ class BNNeckHead(BaseModule):
             copy.deepcopy(loss_triplet))
         self.reset_classifiers()
 
+    @property
+    def training_only_prefixes(self) -> tuple:
+        """Keys that take no part in the test feature (evaluation loading
+        reports differences there in one line and goes on, e.g. another
+        number of training identities; :mod:`mmieee.utils.load_weights`):
+        the classifiers, and the BN necks when ``neck_feat='before'``."""
+        return ('classifiers.', ) + (('bnnecks.', )
+                                     if self.neck_feat == 'before' else ())
+
     def reset_classifiers(self) -> None:
         """The official initialisation: BN weight 1, bias 0 (frozen);
         classifier weights normal with std 0.001."""

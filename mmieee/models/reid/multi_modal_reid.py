@@ -15,6 +15,15 @@ the named modalities (names from ``modalities`` or indices) to zero after the
 data preprocessor, i.e. to the normalised mean, in ``'predict'`` and
 ``'tensor'`` modes only.
 
+Missing modalities reconstructed by the neck (TOP-ReID's ``TEST.MISS``):
+``test_cfg=dict(missing_modalities=('RGB',))`` (any non-empty proper subset)
+makes ``'predict'`` and ``'tensor'`` call ``neck(maps, missing=[indices])``;
+a neck that can do it declares ``reconstructs_missing`` (e.g.
+:class:`~mmieee.models.necks.TOPReIDNeck`, whose CRM replaces the missing
+streams' tokens), any other neck is refused when the option is set, naming
+it. The images of those modalities are still fed (and blanked if
+``blank_modalities`` says so); the neck does not read their features.
+
 Contracts checked here, where data enters the model: the data samples'
 ``modalities`` (every packed sample carries its dataset's order) must equal
 ``modalities``, and a training loss that is NaN or infinite stops training
@@ -53,7 +62,7 @@ from torch import nn
 from mmieee.registry import MODELS
 
 _TEST_CFG_KEYS = ('blank_modalities', 'query_blank_modalities',
-                  'gallery_blank_modalities')
+                  'gallery_blank_modalities', 'missing_modalities')
 _TRAIN_CFG_KEYS = ('non_finite_loss', )
 _NON_FINITE_ACTIONS = ('error', 'skip')
 
@@ -89,7 +98,8 @@ class MultiModalReID(BaseModel):
         test_cfg (dict, optional): ``blank_modalities`` (names or indices
             of modalities zeroed in predict/tensor mode), or
             ``query_blank_modalities`` / ``gallery_blank_modalities`` (the
-            cross-modal protocol above). Defaults to None.
+            cross-modal protocol above); ``missing_modalities`` (names or
+            indices the neck reconstructs, above). Defaults to None.
         train_cfg (dict, optional): ``non_finite_loss``: ``'error'``
             (default: stop at the first NaN / inf loss) or ``'skip'`` (drop
             such batches, see :meth:`parse_losses`). Defaults to None.
@@ -144,6 +154,8 @@ class MultiModalReID(BaseModel):
             self.test_cfg.get('blank_modalities') or (),
             query=self.test_cfg.get('query_blank_modalities'),
             gallery=self.test_cfg.get('gallery_blank_modalities'))
+        self.set_missing_modalities(
+            self.test_cfg.get('missing_modalities') or ())
         self.train_cfg = dict(train_cfg or {})
         unknown = set(self.train_cfg) - set(_TRAIN_CFG_KEYS)
         if unknown:
@@ -201,7 +213,8 @@ class MultiModalReID(BaseModel):
                 self.modalities[i] for i in value
             ]
 
-    def _resolve_blank(self, blank: Union[str, int, Sequence]) -> List[int]:
+    def _resolve_blank(self, blank: Union[str, int, Sequence],
+                       key: str = 'blank_modalities') -> List[int]:
         if isinstance(blank, (str, int)):
             blank = (blank, )
         indices = []
@@ -209,7 +222,7 @@ class MultiModalReID(BaseModel):
             if isinstance(item, str):
                 if item not in self.modalities:
                     raise ValueError(
-                        f'MultiModalReID: test_cfg.blank_modalities names '
+                        f'MultiModalReID: test_cfg.{key} names '
                         f'{item!r}, not one of the available modalities '
                         f'{self.modalities}')
                 indices.append(self.modalities.index(item))
@@ -218,11 +231,45 @@ class MultiModalReID(BaseModel):
                 indices.append(item % len(self.modalities))
             else:
                 raise ValueError(
-                    f'MultiModalReID: test_cfg.blank_modalities entry '
+                    f'MultiModalReID: test_cfg.{key} entry '
                     f'{item!r} is neither a modality name of '
                     f'{self.modalities} nor an index in '
                     f'[0, {len(self.modalities)})')
         return sorted(set(indices))
+
+    def set_missing_modalities(
+            self, missing: Union[str, int, Sequence[Union[str, int]]] = ()
+    ) -> None:
+        """Choose the modalities the neck reconstructs in predict/tensor
+        mode (module docstring).
+
+        Args:
+            missing (str | int | Sequence): Modality names (from
+                ``modalities``) or indices; empty for none.
+
+        Raises:
+            ValueError: An unknown name or index, every modality at once
+                (nothing to reconstruct from), or a neck that cannot
+                reconstruct (its type named).
+        """
+        indices = self._resolve_blank(missing, 'missing_modalities')
+        if indices and len(indices) == len(self.modalities):
+            raise ValueError(
+                'MultiModalReID: test_cfg.missing_modalities lists every '
+                f'modality {list(self.modalities)}; at least one must be '
+                'present for the neck to reconstruct the others from')
+        if indices and not getattr(self.neck, 'reconstructs_missing', False):
+            neck = type(self.neck).__name__
+            raise ValueError(
+                'MultiModalReID: test_cfg.missing_modalities='
+                f'{[self.modalities[i] for i in indices]} needs a neck that '
+                f'reconstructs missing modalities, and {neck} does not '
+                '(TOPReIDNeck with a crm does); use '
+                'test_cfg.blank_modalities to zero their images instead')
+        self.missing_indices = indices
+        self.test_cfg['missing_modalities'] = [
+            self.modalities[i] for i in indices
+        ]
 
     def _stack(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
                ) -> torch.Tensor:
@@ -320,10 +367,24 @@ class MultiModalReID(BaseModel):
             ids.append(int(camid))
         return torch.tensor(ids, dtype=torch.long, device=device)
 
+    def _check_camids(self, camids: torch.Tensor, batch: int) -> None:
+        """Camera ids given directly (``camids=``): (B,) integers of the
+        table."""
+        num = self.backbone.num_cameras
+        if camids.shape != (batch, ) or camids.is_floating_point():
+            raise ValueError(
+                f'MultiModalReID: camids must be (B,) = ({batch},) integers, '
+                f'got {tuple(camids.shape)} {camids.dtype}')
+        if batch and not (0 <= int(camids.min()) and int(camids.max()) < num):
+            raise ValueError(
+                f'MultiModalReID: camids {camids.tolist()} outside the '
+                f'camera embedding table of {num} cameras (0..{num - 1})')
+
     def extract_feat(self,
                      inputs: torch.Tensor,
                      data_samples: Optional[Sequence] = None,
-                     camids: Optional[torch.Tensor] = None):
+                     camids: Optional[torch.Tensor] = None,
+                     missing: Optional[Sequence[int]] = None):
         """Backbone + neck.
 
         Args:
@@ -332,17 +393,25 @@ class MultiModalReID(BaseModel):
                 ids come from when the backbone needs them.
             camids (Tensor, optional): (B,) camera ids given directly (ONNX
                 export, tensor mode); overrides ``data_samples``.
+            missing (Sequence[int], optional): Modality indices the neck
+                reconstructs (``neck(maps, missing=...)``); None or empty
+                calls ``neck(maps)``.
 
         Returns:
-            The neck's output: (B, M, P, C_out) part embeddings for IEEE.
+            The neck's output: (B, M, P, C_out) part embeddings for IEEE, a
+            dict of named features for TOP-ReID.
         """
         if self.backbone_needs_camids:
             if camids is None:
                 camids = self.camera_ids(data_samples, inputs.device)
+            elif not torch.jit.is_tracing():
+                self._check_camids(camids, inputs.shape[0])
             maps = self.backbone(inputs, camids=camids)
         else:
             maps = self.backbone(inputs)
         self._check_backbone_output(maps, inputs.shape)
+        if missing:
+            return self.neck(maps, missing=list(missing))
         return self.neck(maps)
 
     def _check_backbone_output(self, maps: Sequence[torch.Tensor],
@@ -403,17 +472,18 @@ class MultiModalReID(BaseModel):
             return self.head.loss(self.extract_feat(inputs, data_samples),
                                   data_samples)
         if mode == 'predict':
+            missing = self.missing_indices
             if self.query_blank_indices is None:
                 return self.head.predict(
-                    self.extract_feat(self.blank(inputs), data_samples),
-                    data_samples)
+                    self.extract_feat(self.blank(inputs), data_samples,
+                                      missing=missing), data_samples)
             samples = self.head.predict(
                 self.extract_feat(
                     self.blank(inputs, self.query_blank_indices),
-                    data_samples), data_samples)
+                    data_samples, missing=missing), data_samples)
             gallery = self.head.test_features(self.extract_feat(
                 self.blank(inputs, self.gallery_blank_indices),
-                data_samples))
+                data_samples, missing=missing))
             for sample, feat in zip(samples, gallery):
                 sample.set_field(feat, 'pred_gallery_feature')
             return samples
@@ -425,7 +495,8 @@ class MultiModalReID(BaseModel):
                     "differently; use 'predict' (pred_feature = query "
                     'side, pred_gallery_feature = gallery side)')
             return self.head.test_features(
-                self.extract_feat(self.blank(inputs), data_samples, camids))
+                self.extract_feat(self.blank(inputs), data_samples, camids,
+                                  self.missing_indices))
         raise ValueError(f'MultiModalReID: invalid mode {mode!r}; expected '
                          "'loss', 'predict' or 'tensor'")
 

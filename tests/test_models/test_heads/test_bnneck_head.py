@@ -105,3 +105,19 @@ def test_errors_name_the_branch():
         head(dict(a=feats['a']))
     with pytest.raises(ValueError, match=r"feature 'a' has shape \(4, 5\)"):
         head(dict(a=torch.zeros(4, 5), b=feats['b']))
+
+
+def test_training_only_keys_are_what_the_test_feature_does_not_use():
+    """The classifiers never reach pred_feature; the BN necks only with
+    neck_feat='after' (evaluation loading relaxes exactly these keys)."""
+    feats, _ = _batch()
+    head = _head().eval()
+    assert head.training_only_prefixes == ('classifiers.', 'bnnecks.')
+    before = head.test_features(feats)
+    with torch.no_grad():
+        for name in ('a', 'b'):
+            head.classifiers[name].weight.add_(1.0)
+            head.bnnecks[name].weight.mul_(3.0)
+    torch.testing.assert_close(head.test_features(feats), before)
+    assert _head(neck_feat='after').training_only_prefixes == (
+        'classifiers.', )

@@ -91,7 +91,8 @@ def test_one_side_only_and_switching_back():
         out = model(inputs, samples, mode='predict')
         assert model.test_cfg == dict(blank_modalities=[],
                                       query_blank_modalities=['TI'],
-                                      gallery_blank_modalities=[])
+                                      gallery_blank_modalities=[],
+                                      missing_modalities=[])
         torch.testing.assert_close(
             torch.stack([s.pred_gallery_feature for s in out]), full)
         model.set_blank_modalities(())
