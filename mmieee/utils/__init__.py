@@ -30,7 +30,8 @@ from .test_settings import (get_reid_metric_cfg, get_test_dataloader_cfg,
                             get_test_dataset_cfg, get_test_input_size,
                             get_test_pipeline_cfg)
 from .tool_args import CONFIG_HELP, add_common_arguments, parse_tool_args
-from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
+from .tool_setup import (build_runner, build_test_runner,
+                         check_converted_weights, exit_on_user_error,
                          launch_rank, load_tool_config)
 from .torchscript_weights import read_torchscript_state_dict
 from .torchvision_compat import patch_torchvision_import
@@ -55,7 +56,8 @@ __all__ = [
     'setup_distributed', 'ConfigError', 'build_runner',
     'exit_on_user_error', 'load_tool_config', 'CheckpointDownloadError',
     'NotACheckpointError', 'UnsafeCheckpointError', 'CheckpointMismatchError',
-    'load_model_weights', 'build_test_runner', 'check_config',
+    'load_model_weights', 'build_test_runner', 'check_converted_weights',
+    'check_config',
     'check_pretrained_files', 'AMP_DTYPES', 'apply_speed_options',
     'check_speed_options', 'USER_ERRORS',
     'get_reid_metric_cfg', 'get_test_dataloader_cfg', 'get_test_dataset_cfg',

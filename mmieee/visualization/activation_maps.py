@@ -18,7 +18,8 @@
   modality's part classifiers (paper Eq. 7). Test identities are not
   training classes, so the identity is the training class the model scores
   highest (the sum of all M x P part logits, as ``acc_top1``). Needs the
-  optional ``grad-cam`` package (``pip install grad-cam``).
+  optional ``grad-cam`` package (``pip install --no-deps grad-cam ttach
+  tqdm``).
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -26,6 +27,8 @@ import numpy as np
 import torch
 from mmengine.dataset import default_collate
 from torch import nn
+
+from mmieee.utils.optional_packages import require_package
 
 
 def is_vit_backbone(backbone: nn.Module) -> bool:
@@ -161,13 +164,9 @@ def grad_cam_maps(model: nn.Module,
         ImportError: ``grad-cam`` is not installed (the message says how to
             install it).
     """
-    try:
-        from pytorch_grad_cam import GradCAM
-        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-    except ImportError as err:
-        raise ImportError(
-            'Grad-CAM maps need the optional "grad-cam" package: '
-            '`pip install grad-cam` (see docs/visualization.md)') from err
+    require_package('pytorch_grad_cam')
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     class MultiModalGradCAM(GradCAM):
         # grad-cam reads a 5-D input as a 3-D volume (D, H, W); ours is

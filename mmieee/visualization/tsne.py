@@ -17,12 +17,13 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from mmieee.utils.optional_packages import require_package
+
 #: Matplotlib markers of modalities 0, 1, 2, ...
 MARKERS = ('o', '^', 's', 'D', 'v', 'P', 'X', '*')
 LEVELS = ('modality', 'fused')
 #: Identities listed in the legend (all are plotted).
 MAX_LEGEND_IDS = 20
-INSTALL_HINT = 'pip install -e ".[vis]"'
 
 
 def tsne_points(feats: np.ndarray,
@@ -100,11 +101,8 @@ def tsne_embedding(points: np.ndarray,
     Returns:
         np.ndarray: (n, 2) float32.
     """
-    try:
-        from sklearn.manifold import TSNE
-    except ImportError as err:
-        raise ImportError('t-SNE needs scikit-learn, which is not '
-                          f'installed: {INSTALL_HINT}') from err
+    require_package('sklearn')
+    from sklearn.manifold import TSNE
     n = len(points)
     if n < 3:
         raise ValueError(f't-SNE needs at least 3 points, got {n}')

@@ -60,4 +60,5 @@ def test_grad_cam_without_the_package_says_how_to_install(
         main([str(tiny_config), str(tools.best_checkpoint(trained_run)),
               '--out-dir', str(tmp_path), '--grad-cam'])
     assert exit_.value.code == 2
-    assert 'pip install grad-cam' in capsys.readouterr().err
+    assert 'pip install --no-deps grad-cam ttach tqdm' in \
+        capsys.readouterr().err

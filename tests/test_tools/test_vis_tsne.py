@@ -98,3 +98,19 @@ def test_out_that_is_a_folder_is_refused_first(tiny_config, tmp_path,
               '--out', str(folder)])
     assert exit_.value.code == 2
     assert f'Error: --out {folder} is a folder' in capsys.readouterr().err
+
+
+def test_missing_scikit_learn_is_named_before_any_extraction(
+        tiny_config, tmp_path, capsys, monkeypatch):
+    """No checkpoint is read and no feature extracted: the missing extra is
+    reported first, with the command the docs recommend."""
+    import sys
+    monkeypatch.setitem(sys.modules, 'sklearn', None)
+    main = runpy.run_path(TOOL)['main']
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tiny_config), str(tmp_path / 'never_read.pth'), '--out',
+              str(tmp_path / 't.png')])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "t-SNE (scikit-learn) needs the optional package 'sklearn'" in err
+    assert 'pip install -e ".[vis]"' in err

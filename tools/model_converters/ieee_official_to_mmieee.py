@@ -224,31 +224,6 @@ def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
     return state_dict
 
 
-def check_with_config(state_dict: Dict[str, Tensor], config: str) -> None:
-    """Build the model of ``config`` and load ``state_dict`` strictly.
-
-    Raises:
-        CheckpointMismatchError: Naming the missing / unexpected /
-            mis-shaped keys (the report of mmieee's strict evaluation
-            loading, training classifiers included).
-    """
-    from mmengine.registry import DefaultScope
-
-    from mmieee.registry import MODELS
-    from mmieee.utils import CheckpointMismatchError, load_tool_config
-    from mmieee.utils.load_weights import compare_state_dicts, format_report
-    cfg = load_tool_config(config, data_keys=())
-    with DefaultScope.overwrite_default_scope('mmieee'):
-        model = MODELS.build(cfg.model)
-    report = format_report(compare_state_dicts(model.state_dict(),
-                                               state_dict))
-    if report:
-        raise CheckpointMismatchError(
-            f'The converted checkpoint does not fit the model of {config}:'
-            f'\n{report}')
-    model.load_state_dict(state_dict, strict=True)
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert an official IEEE (ziwang1121/IEEE) checkpoint '
@@ -270,7 +245,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def convert(args: argparse.Namespace) -> None:
     """Read, convert, check and write (see the module docstring)."""
     from mmieee import __version__
-    from mmieee.utils import ConfigError, check_output_file, writing
+    from mmieee.utils import (ConfigError, check_converted_weights,
+                              check_output_file, writing)
     if not osp.isfile(args.src):
         raise ConfigError(f'checkpoint {args.src!r} does not exist')
     check_output_file(args.dst, 'DST')
@@ -292,7 +268,7 @@ def convert(args: argparse.Namespace) -> None:
         for key in dropped:
             print(f'  {key}  ({drop_reason(key)})')
     if args.check_config:
-        check_with_config(new_sd, args.check_config)
+        check_converted_weights(new_sd, args.check_config)
         print(f'OK: loads strictly into the model of {args.check_config}.')
     meta = dict(
         converted_from='official IEEE (ziwang1121/IEEE)',

@@ -59,7 +59,7 @@ import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
 import torch
 from torch import Tensor
 
-from mmieee.utils import USER_ERRORS, load_from_local
+from mmieee.utils import USER_ERRORS, check_converted_weights, load_from_local
 
 #: Official stream name -> mmieee modality index (RGB, NI, TI order).
 STREAMS = {'RGB': 0, 'NI': 1, 'TI': 2}
@@ -230,30 +230,6 @@ def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
     return ckpt
 
 
-def check_with_config(state_dict: Dict[str, Tensor], config: str) -> None:
-    """Build the model of ``config`` (without pretrained weights) and load
-    ``state_dict`` strictly.
-
-    Raises:
-        RuntimeError: Naming the missing / unexpected / mis-shaped keys.
-    """
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    from mmieee.registry import MODELS
-    from mmieee.utils.load_weights import compare_state_dicts, format_report
-    cfg = Config.fromfile(config)
-    cfg.model.backbone.init_cfg = None
-    with DefaultScope.overwrite_default_scope('mmieee'):
-        model = MODELS.build(cfg.model)
-    report = format_report(compare_state_dicts(model.state_dict(),
-                                               state_dict))
-    if report:
-        raise RuntimeError(f'The converted checkpoint does not fit the model '
-                           f'of {config}:\n{report}')
-    model.load_state_dict(state_dict, strict=True)
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert a state dict of the official TOP-ReID code '
@@ -283,7 +259,7 @@ def main(argv=None) -> int:
     for key, reason in dropped:
         print(f'  {key}  ({reason})')
     if args.check_config:
-        check_with_config(new_sd, args.check_config)
+        check_converted_weights(new_sd, args.check_config)
         print(f'OK: loads strictly into the model of {args.check_config}.')
     from mmieee import __version__
     meta = dict(

@@ -29,6 +29,7 @@ from mmieee.apis import build_test_dataset, init_model
 from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           check_output_dir, exit_on_user_error,
                           load_tool_config, parse_tool_args, write_rgb_image)
+from mmieee.utils.optional_packages import require_package
 from mmieee.visualization import (ReIDVisualizer, activation_map_name,
                                   grad_cam_maps, is_vit_backbone, preprocess,
                                   stream_activation_maps)
@@ -49,7 +50,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--grad-cam',
         action='store_true',
-        help='add Grad-CAM maps (needs `pip install grad-cam`)')
+        help='add Grad-CAM maps (CNN streams; needs `pip install --no-deps '
+        'grad-cam ttach tqdm`)')
     parser.add_argument(
         '--alpha', type=float, default=0.5, help='weight of the heat map')
     parser.add_argument(
@@ -78,13 +80,6 @@ def main(argv=None) -> list:
                 f'--num-samples must be >= 1, got {args.num_samples}')
         if not 0 <= args.alpha <= 1:
             raise ConfigError(f'--alpha must be in [0, 1], got {args.alpha}')
-        if args.grad_cam:
-            try:
-                import pytorch_grad_cam  # noqa: F401
-            except ImportError:
-                raise ConfigError(
-                    '--grad-cam needs the optional "grad-cam" package: '
-                    '`pip install grad-cam` (see docs/visualization.md)')
         if not osp.isfile(args.checkpoint):
             raise ConfigError(
                 f'checkpoint {args.checkpoint!r} does not exist.')
@@ -99,6 +94,8 @@ def main(argv=None) -> list:
                 'ResNets); this model\'s streams are ViTs '
                 f'({type(model.backbone.streams[0]).__name__}): run without '
                 '--grad-cam for their class-token attention maps')
+        if args.grad_cam:
+            require_package('pytorch_grad_cam')
         dataset = build_test_dataset(cfg)
         files = draw_all(args, model, dataset)
     print(f'\nWrote {len(files)} activation-map pictures to {args.out_dir}')

@@ -34,6 +34,7 @@ from mmieee.evaluation import RankingProtocol
 from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           check_output_file, exit_on_user_error,
                           load_tool_config, parse_tool_args, writing)
+from mmieee.utils.optional_packages import require_package
 from mmieee.visualization import LEVELS, plot_tsne, tsne_embedding, tsne_points
 
 
@@ -74,6 +75,9 @@ def main(argv=None) -> dict:
         check_output_file(args.out, '--out', ('.png', ))
         if args.num_ids < 1:
             raise ConfigError(f'--num-ids must be >= 1, got {args.num_ids}')
+        # before the (long) feature extraction
+        require_package('sklearn')
+        require_package('matplotlib')
         if args.dump and args.checkpoint:
             print(f'Features are read from {args.dump}; the checkpoint '
                   f'{args.checkpoint} is not used.')
