@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.visualization import Visualizer
+from mmengine.visualization.utils import convert_overlay_heatmap
 
 from mmieee.registry import VISUALIZERS
 
@@ -368,7 +369,9 @@ class ReIDVisualizer(Visualizer):
 
         Each map is resized (bilinear) to its image and overlaid with
         mmengine's :meth:`~mmengine.visualization.Visualizer.draw_featmap`
-        (min-max normalised per map, JET colours).
+        (min-max normalised per map, JET colours); a last column is the
+        colour scale (the map's maximum at the top, its minimum at the
+        bottom).
 
         Args:
             images (Sequence[np.ndarray]): M images (H, W, 3) uint8 RGB.
@@ -415,9 +418,25 @@ class ReIDVisualizer(Visualizer):
                         channel_reduction=None,
                         topk=0,
                         alpha=alpha))
+            row.append(self.colour_scale(img.shape[0]))
             rows.append(row)
+        num_cols = len(rows[0])
         return self.draw_image_grid(
             rows,
             row_labels=list(modalities),
-            column_labels=['image'] + [name for name, _ in maps],
+            column_labels=['image'] + [name for name, _ in maps] + ['scale'],
+            captions=[''] * (num_cols - 1) + ['top: max\nbottom: min\n'
+                                              '(each map)'],
             title=title)
+
+    @staticmethod
+    def colour_scale(height: int, width: int = 8) -> np.ndarray:
+        """The heat maps' colour scale as an image: the JET colours of
+        mmengine's ``convert_overlay_heatmap`` from 1 (top) to 0 (bottom).
+
+        Returns:
+            np.ndarray: (height, width, 3) uint8 RGB.
+        """
+        values = np.linspace(1.0, 0.0, max(int(height), 2), dtype=np.float32)
+        bar = convert_overlay_heatmap(np.repeat(values[:, None], width, 1))
+        return np.ascontiguousarray(bar)

@@ -40,6 +40,11 @@ def test_plot_curve_draws_the_logged_values(tools, trained_run, tmp_path):
     np.testing.assert_allclose(map_line.get_ydata(),
                                [v['reid/mAP'] for v in val])
     assert map_ax.get_xlabel() == 'epochs'
+    # metrics are percentages; the figure says what it shows
+    assert map_ax.get_ylabel() == 'reid/mAP (%)'
+    assert loss_ax.get_ylabel() == 'loss'
+    assert fig._suptitle.get_text() == \
+        f'loss, reid/mAP of {Path(trained_run).name}'
     assert mmcv.imread(str(out)).shape[:2] == (700, 1200)
 
 

@@ -27,9 +27,12 @@ def test_one_picture_per_sample_with_heat_maps(tools, tiny_config,
     cells = [[img[y0:y1, x0:x1] for x0, x1 in _runs(
         (img[(y0 + y1) // 2] != 255).any(-1), 40)]
         for y0, y1 in _runs((img != 255).any(-1).sum(1) > 40, 60)]
-    # One row per modality, an image and its activation overlay in each.
-    assert [len(row) for row in cells] == [2, 2, 2]
-    for image, overlay in cells:
+    # One row per modality: an image, its activation overlay and the
+    # colour scale (JET: the maximum, red, at the top; blue at the bottom).
+    assert [len(row) for row in cells] == [3, 3, 3]
+    for image, overlay, scale in cells:
+        top, bottom = scale[2].mean(0), scale[-3].mean(0)
+        assert top[0] > top[2] and bottom[2] > bottom[0]
         assert image.shape == overlay.shape
         assert np.abs(image - overlay).mean() > 10
         # The overlay is image and heat map blended: it keeps the image's

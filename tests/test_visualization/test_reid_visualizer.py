@@ -130,14 +130,21 @@ def test_activation_map_overlays_follow_the_map(vis):
                                       modalities=('RGB', 'NI'))
     # Find the overlay cell: the second non-grey, non-white block in the
     # middle of the first row.
-    ys = np.flatnonzero((canvas == 128).all(-1).any(1))
+    ys = np.flatnonzero((canvas == 128).all(-1).sum(1) >= 10)  # cells
     y = ys.min() + 10
     line = canvas[y].astype(int)
     grey = (line == 128).all(-1)
-    xs = np.flatnonzero(~grey & ~(line == 255).all(-1))
-    x0, x1 = xs.min(), xs.max()
+    coloured = ~grey & ~(line == 255).all(-1)
+    # runs of coloured pixels: the overlay, then the colour scale
+    edges = np.flatnonzero(np.diff(coloured.astype(int)))
+    (x0, x1), (s0, s1) = edges[:4].reshape(2, 2) + [1, 0]
     left, right = line[x0 + 2], line[x1 - 2]
     assert left[0] > right[0] and left[2] < right[2]
+    # the scale: red (high) at the top of the cell, blue (low) at the bottom
+    column = canvas[:, (s0 + s1) // 2].astype(int)
+    first_cell_end = ys[np.flatnonzero(np.diff(ys) > 1)[0]]
+    top, bottom = column[ys.min() + 1], column[first_cell_end - 1]
+    assert top[0] > top[2] and bottom[2] > bottom[0]
 
 
 @pytest.mark.parametrize('shape', [(20, 3000), (3000, 20)])

@@ -23,6 +23,7 @@ import json
 import os.path as osp
 import re
 from itertools import groupby
+from pathlib import Path
 from typing import Dict, List, Optional
 
 import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
@@ -118,6 +119,16 @@ def curve(log: LogDict, key: str, path: str) -> tuple:
     raise ConfigError(f'{path} has no key {key!r}; it has {keys}')
 
 
+def run_name(path: str) -> str:
+    """The name of a run for legends and titles: its work dir's name for
+    ``<work_dir>/<YYYYMMDD_HHMMSS>/vis_data/scalars.json``."""
+    parts = Path(path).parts
+    if len(parts) >= 4 and parts[-2] == 'vis_data' and re.fullmatch(
+            r'\d{8}_\d{6}', parts[-3]):
+        return parts[-4]
+    return osp.basename(osp.dirname(osp.dirname(path))) or path
+
+
 def plot_curve(logs: List[LogDict], paths: List[str], keys: List[str],
                legend: List[str], title: Optional[str] = None,
                window_size: str = '12*7', out: Optional[str] = None):
@@ -136,13 +147,13 @@ def plot_curve(logs: List[LogDict], paths: List[str], keys: List[str],
             xs, ys, xlabel = curve(log, key, path)
             ax.plot(xs, ys, label=name, linewidth=1.0,
                     marker='o' if len(xs) < 30 else None, markersize=3)
-        ax.set_ylabel(key)
+        # ReIDMetric reports percentages (reid/mAP, reid/R1, ...)
+        ax.set_ylabel(f'{key} (%)' if key.startswith('reid/') else key)
         ax.grid(True, alpha=0.3)
         if len(logs) > 1:
             ax.legend()
     axes[-1, 0].set_xlabel(xlabel)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title or f'{", ".join(keys)} of {", ".join(legend)}')
     fig.tight_layout()
     if out:
         with writing(out):
@@ -202,7 +213,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='vis_data/scalars.json files or run folders')
     plot.add_argument(
         '--keys', nargs='+', default=['loss'], help='keys to plot')
-    plot.add_argument('--title', help='title of the figure')
+    plot.add_argument(
+        '--title',
+        help='title of the figure (default: the keys and the runs)')
     plot.add_argument('--legend', nargs='+', help='one name per log')
     plot.add_argument('--out', help='save the figure here (.png, .pdf)')
     plot.add_argument(
@@ -231,9 +244,7 @@ def main(argv=None):
         if not re.fullmatch(r'\d+\*\d+', args.window_size):
             raise ConfigError('--window-size must be "W*H", e.g. 12*7, got '
                               f'{args.window_size!r}')
-        legend = args.legend or [
-            osp.basename(osp.dirname(osp.dirname(p))) or p for p in paths
-        ]
+        legend = args.legend or [run_name(p) for p in paths]
         if len(legend) != len(paths):
             raise ConfigError(f'--legend has {len(legend)} names for '
                               f'{len(paths)} logs')

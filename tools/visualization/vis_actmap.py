@@ -123,8 +123,11 @@ def draw_all(args: argparse.Namespace, model, dataset) -> list:
             title += f', camid {samples[0].camid}'
         if args.grad_cam:
             cams, classes = grad_cam_maps(model, inputs)
-            columns.append((f'Grad-CAM\n(class {int(classes[0])})',
-                            list(cams[0])))
+            # test ids are not training classes: Grad-CAM explains the
+            # training class the model scores highest (named in the title)
+            columns.append(('Grad-CAM', list(cams[0])))
+            title += (f'\nGrad-CAM of training class {int(classes[0])}, '
+                      'the one the model scores highest')
         blank = model.test_cfg.get('blank_modalities')
         if blank:
             title += f'\nblanked: {", ".join(blank)}'
