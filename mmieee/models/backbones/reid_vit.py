@@ -37,7 +37,9 @@ from mmpretrain.models import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from torch import nn
 
-from mmieee.registry import MODELS
+from mmieee.registry import MODELS, WEIGHT_INITIALIZERS
+
+from ..weight_init import split_weight_loaders
 
 #: Where the camera embedding is added.
 CAMERA_TOKENS = ('all', 'cls')
@@ -120,10 +122,28 @@ class ReIDViT(VisionTransformer):
         return self.num_cameras > 0
 
     def init_weights(self) -> None:
-        super().init_weights()
+        """Random initialisation, then the weight-loading ``init_cfg``.
+
+        A ``Pretrained`` checkpoint of this class provides the camera
+        embedding; otherwise it is drawn (truncated normal, std 0.02, as
+        TransReID). Weight-loading initializers of other names (e.g.
+        ``CLIPVisualPretrained``) are applied last, after every random
+        initialisation (:mod:`mmieee.models.weight_init.weight_loaders`).
+        """
+        loaders, others = split_weight_loaders(self.init_cfg)
+        if loaders:
+            saved, self.init_cfg = self.init_cfg, others or None
+            try:
+                super().init_weights()
+            finally:
+                self.init_cfg = saved
+        else:
+            super().init_weights()
         if self.num_cameras and not (isinstance(self.init_cfg, dict) and
                                      self.init_cfg['type'] == 'Pretrained'):
             nn.init.trunc_normal_(self.camera_embed, std=0.02)
+        for cfg in loaders:
+            WEIGHT_INITIALIZERS.build(cfg)(self)
 
     def forward(self, x: torch.Tensor,
                 camids: Optional[torch.Tensor] = None
