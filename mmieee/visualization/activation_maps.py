@@ -14,7 +14,7 @@
   highest (the sum of all M x P part logits, as ``acc_top1``). Needs the
   optional ``grad-cam`` package (``pip install grad-cam``).
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -42,22 +42,51 @@ def preprocess(model: nn.Module, packed: Sequence[dict]
     return model.blank(data['inputs']), data['data_samples']
 
 
+def _token_grid(tokens: torch.Tensor, image_hw: Sequence[int],
+                num_extra: int) -> torch.Tensor:
+    """ViT tokens (B, num_extra + h*w, C) -> the patch tokens as a
+    (B, C, h, w) map, (h, w) the patch grid of an (H, W) image."""
+    batch, length, channels = tokens.shape
+    num = length - num_extra
+    h = max(int(round((num * image_hw[0] / image_hw[1])**0.5)), 1)
+    w = num // h
+    if h * w != num:
+        raise ValueError(
+            f'activation maps: {num} patch tokens do not form a grid of the '
+            f'{tuple(image_hw)} input\'s aspect ratio')
+    return tokens[:, num_extra:].transpose(1, 2).reshape(
+        batch, channels, h, w)
+
+
 @torch.no_grad()
 def stream_activation_maps(model: nn.Module,
-                           inputs: torch.Tensor) -> List[torch.Tensor]:
+                           inputs: torch.Tensor,
+                           data_samples: Optional[Sequence] = None
+                           ) -> List[torch.Tensor]:
     """torchreid activation maps of every stream.
 
     Args:
         model (nn.Module): A model with a multi-stream ``backbone``
-            returning M maps (B, C, h, w).
+            returning M maps (B, C, h, w), or M token maps (B, 1 + h*w, C)
+            of a ViT stream (the patch tokens are laid out on the patch
+            grid; the class token is left out).
         inputs (Tensor): (B, M, C, H, W) preprocessed batch.
+        data_samples (Sequence[DataSample], optional): Where the camera
+            ids come from when the backbone needs them.
 
     Returns:
         list[Tensor]: M maps, each (B, h, w): the mean over channels of the
         squared activations.
     """
-    outs = model.backbone(inputs)
-    return [(out.float()**2).mean(dim=1) for out in outs]
+    kwargs = {}
+    if getattr(model, 'backbone_needs_camids', False):
+        kwargs['camids'] = model.camera_ids(data_samples, inputs.device)
+    outs = model.backbone(inputs, **kwargs)
+    streams = getattr(model.backbone, 'streams', [None])
+    num_extra = getattr(streams[0], 'num_extra_tokens', 1)
+    return [(out.float()**2).mean(dim=1) if out.dim() == 4 else
+            (_token_grid(out.float(), inputs.shape[-2:], num_extra)**2).mean(
+                dim=1) for out in outs]
 
 
 class _StreamLogits(nn.Module):

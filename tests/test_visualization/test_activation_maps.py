@@ -91,3 +91,26 @@ def test_grad_cam_per_stream(model):
     # Another input gives other maps.
     other, _ = grad_cam_maps(model, _inputs(model, seed=1))
     assert not np.allclose(maps, other)
+
+
+def test_vit_token_maps_are_laid_out_on_the_patch_grid():
+    """A ViT stream (the DeMo demo model): the patch tokens on the 8 x 4
+    patch grid of a 64 x 32 input, the class token left out; the camera
+    ids come from the data samples."""
+    from mmpretrain.structures import DataSample
+    cfg = Config.fromfile(
+        str(DEMO.parents[1] / 'demo' /
+            'demo_vit-tiny_1xb32-15e_synthetic-demo.py'))
+    init_default_scope('mmieee')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    inputs = torch.randn(2, 3, 3, 64, 32)
+    samples = [DataSample(metainfo=dict(camid=c)) for c in (0, 3)]
+    maps = stream_activation_maps(model, inputs, samples)
+    tokens = model.backbone(inputs, camids=torch.tensor([0, 3]))
+    for amap, out in zip(maps, tokens):
+        assert amap.shape == (2, 8, 4)
+        want = (out[:, 1:]**2).mean(-1).reshape(2, 8, 4)  # row-major grid
+        torch.testing.assert_close(amap, want)
+    with pytest.raises(ValueError, match='needs each sample\'s "camid"'):
+        stream_activation_maps(model, inputs)

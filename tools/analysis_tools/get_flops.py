@@ -40,7 +40,13 @@ class TensorModeWrapper(nn.Module):
         self.model = model
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.model(inputs, mode='tensor')
+        kwargs = {}
+        if getattr(self.model, 'backbone_needs_camids', False):
+            # camera 0 for every sample: the camera embedding is an
+            # addition whose cost does not depend on the id
+            kwargs['camids'] = torch.zeros(
+                inputs.shape[0], dtype=torch.long, device=inputs.device)
+        return self.model(inputs, mode='tensor', **kwargs)
 
 
 def set_num_classes(cfg: Config, num_classes: int) -> None:

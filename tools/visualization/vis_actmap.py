@@ -104,7 +104,7 @@ def main(argv=None) -> list:
     for idx in indices.tolist():
         packed = dataset[idx]
         inputs, samples = preprocess(model, [packed])
-        act = stream_activation_maps(model, inputs)
+        act = stream_activation_maps(model, inputs, samples)
         columns = [('activation', [a[0].cpu().numpy() for a in act])]
         title = f'test sample {idx}: id {samples[0].pid}'
         if 'camid' in samples[0]:
