@@ -60,6 +60,10 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=64, num_workers=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# Official TEST.FEAT_NORM 'yes': features L2-normalised before the
+# (squared) Euclidean distance
+val_evaluator = dict(normalize_feature=True)
+test_evaluator = val_evaluator
 
 model = dict(
     # views v0 .. v7 (0-based in the names): 8 rows, the most the official

@@ -67,6 +67,10 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=128, num_workers=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# Official TEST.FEAT_NORM 'yes': features L2-normalised before the
+# (squared) Euclidean distance
+val_evaluator = dict(normalize_feature=True)
+test_evaluator = val_evaluator
 
 model = dict(head=dict(num_classes=171))
 randomness = dict(seed=1111)  # official SOLVER.SEED

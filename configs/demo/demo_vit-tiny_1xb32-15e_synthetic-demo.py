@@ -49,6 +49,10 @@ train_dataloader = dict(
     dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# Official TEST.FEAT_NORM 'yes': features L2-normalised before the
+# (squared) Euclidean distance
+val_evaluator = dict(normalize_feature=True)
+test_evaluator = val_evaluator
 
 embed_dims = 64
 model = dict(

@@ -87,7 +87,9 @@ def test_rgbnt201_recipe():
             tuple(opt.optimizer.betas),
             opt.optimizer.eps) == ('Adam', 3.5e-4, 1e-4, (0.9, 0.999), 1e-8)
     assert cfg.train_cfg.max_epochs == 50 and cfg.train_cfg.val_interval == 1
-    assert cfg.val_evaluator.exclude == 'camera'
+    for key in ('val_evaluator', 'test_evaluator'):  # TEST.FEAT_NORM
+        assert (cfg[key].type, cfg[key].exclude,
+                cfg[key].normalize_feature) == ('ReIDMetric', 'camera', True)
 
 
 @pytest.mark.parametrize('name, batch, k, epochs, classes, exclude', [
@@ -112,7 +114,9 @@ def test_vehicle_recipes(name, batch, k, epochs, classes, exclude):
     assert tuple(t['Resize'].scale) == (256, 128)
     assert tuple(t['RandomCrop'].crop_size) == (128, 256)
     assert cfg.train_cfg.max_epochs == epochs
-    assert cfg.val_evaluator.exclude == exclude
+    for key in ('val_evaluator', 'test_evaluator'):
+        assert (cfg[key].exclude, cfg[key].normalize_feature) == (exclude,
+                                                                 True)
     assert cfg.optim_wrapper == load(RGBNT201).optim_wrapper
 
 

@@ -183,6 +183,8 @@ def read_openai_clip(path: str) -> Dict[str, Tensor]:
     Raises:
         ConfigError: A format this build cannot read, naming the file.
     """
+    # replaced by mmieee.utils.load_clip_visual_weights (the TorchScript
+    # and safetensors readers) at merge
     if path.endswith('.safetensors') or _is_torchscript_archive(path):
         raise ConfigError(
             f'{path}: reading OpenAI\'s TorchScript archive or Hugging Face '
