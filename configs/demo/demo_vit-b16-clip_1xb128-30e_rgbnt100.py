@@ -4,7 +4,7 @@
 # BN-neck classifier per modality's PIFE global feature instead of one on
 # their concatenation (DIRECT=0); P x K = 8 x 16 = 128; 30 epochs (5 of
 # warm-up). Test feature [ori ; moe], 5120-d, as for RGBNT201.
-# Paper (Table 2, CLIP backbone): mAP 86.2, R1 97.6.
+# Paper (vehicle comparison, DeMo with the CLIP backbone): mAP 86.2, R1 97.6.
 # Needs OpenAI's ViT-B-16.pt (docs/demo.md, "Pretrained weights").
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',

@@ -3,7 +3,7 @@
 # demo_vit-b16-clip_1xb128-30e_rgbnt100.py (128 x 256, ATMoE with 8 heads,
 # DIRECT=0) with P x K = 16 x 4 = 64 and the 50-epoch schedule; gallery
 # items of the query's id AND scene are excluded.
-# Paper (Table 2, CLIP backbone): mAP 49.2, R1 59.8.
+# Paper (vehicle comparison, DeMo with the CLIP backbone): mAP 49.2, R1 59.8.
 # Needs OpenAI's ViT-B-16.pt (docs/demo.md, "Pretrained weights").
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',

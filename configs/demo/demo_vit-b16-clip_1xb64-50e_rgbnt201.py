@@ -5,7 +5,8 @@
 # pad 10 + random crop, random erasing 0.5 (each modality augmented on its
 # own) in training, PIL bilinear resize at test time; P x K = 8 x 8; Adam
 # 3.5e-4 (encoder 5e-6), 50 epochs, fp16 mixed precision.
-# Paper (Table 1, CLIP backbone): mAP 79.0, R1 82.3, R5 88.8, R10 92.0.
+# Paper (RGBNT201 comparison, DeMo with the CLIP backbone): mAP 79.0, R1
+# 82.3, R5 88.8, R10 92.0.
 # Needs OpenAI's ViT-B-16.pt (docs/demo.md, "Pretrained weights").
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',

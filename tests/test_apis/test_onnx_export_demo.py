@@ -18,7 +18,7 @@ from mmieee.registry import MODELS
 ort = pytest.importorskip('onnxruntime', reason='pip install -e .[deploy]')
 
 DEMO = (Path(__file__).resolve().parents[2] / 'configs' / 'demo' /
-        'demo_vit-tiny_1xb32-15e_synthetic-demo.py')
+        'demo_vit-tiny_1xb32-20e_synthetic-demo.py')
 
 
 class _Graph(nn.Module):

@@ -115,8 +115,7 @@ def test_vehicle_recipes(name, batch, k, epochs, classes, exclude):
     assert tuple(t['RandomCrop'].crop_size) == (128, 256)
     assert cfg.train_cfg.max_epochs == epochs
     for key in ('val_evaluator', 'test_evaluator'):
-        assert (cfg[key].exclude, cfg[key].normalize_feature) == (exclude,
-                                                                 True)
+        assert cfg[key].exclude == exclude and cfg[key].normalize_feature
     assert cfg.optim_wrapper == load(RGBNT201).optim_wrapper
 
 
@@ -161,5 +160,5 @@ def test_parameter_groups_equal_the_official_optimizer():
         (3.5e-4, 1e-4): 12625408,
         (7e-4, 1e-4): 27136
     }
-    # the paper's Table 3 E: 98.79 M parameters
+    # the paper's module ablation, full model E: 98.79 M parameters
     assert sum(p.numel() for p in model.parameters()) == 98798080

@@ -255,8 +255,8 @@ def clip_file(tmp_path_factory):
     return str(path), state_dict
 
 
-def test_clip_initialisation_equals_the_official_loader(clip_file, official,
-                                                         reference):
+def test_clip_initialisation_equals_the_official_loader(
+        clip_file, official, reference):
     """CLIPVisualPretrained gives the tensors the official loader gave
     (position embedding resized 14 x 14 -> 16 x 8, the rest copied), and the
     model initialised so gives the official feature."""

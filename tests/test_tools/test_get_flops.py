@@ -165,7 +165,7 @@ def test_models_with_a_camera_embedding():
     (1, M, 3, H, W) input, whose FLOPs do not depend on the id."""
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'demo',
-                 'demo_vit-tiny_1xb32-15e_synthetic-demo.py'))
+                 'demo_vit-tiny_1xb32-20e_synthetic-demo.py'))
     result = get_flops.get_complexity(cfg, shape=(64, 32), show_table=False)
     model = get_flops.build_model(cfg)
     assert result['params'] == sum(p.numel() for p in model.parameters())

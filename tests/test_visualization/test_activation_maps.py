@@ -100,7 +100,7 @@ def test_vit_token_maps_are_laid_out_on_the_patch_grid():
     from mmpretrain.structures import DataSample
     cfg = Config.fromfile(
         str(DEMO.parents[1] / 'demo' /
-            'demo_vit-tiny_1xb32-15e_synthetic-demo.py'))
+            'demo_vit-tiny_1xb32-20e_synthetic-demo.py'))
     init_default_scope('mmieee')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).eval()

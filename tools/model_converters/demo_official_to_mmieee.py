@@ -227,7 +227,8 @@ def describe(state_dict: Dict[str, Tensor]) -> Dict[str, object]:
             info['num_classes'] = int(value.shape[0])
     info['direct'] = int('head.classifiers.ori.weight' in state_dict)
     if _STREAM + 'camera_embed' in state_dict:
-        info['num_cameras'] = int(state_dict[_STREAM + 'camera_embed'].shape[0])
+        info['num_cameras'] = int(
+            state_dict[_STREAM + 'camera_embed'].shape[0])
     heads = {
         int(k.split('.')[3])
         for k in state_dict if k.startswith('neck.atmoe.experts.')

@@ -21,7 +21,8 @@ heads of ``d = D / H`` channels:
 * **experts**: one per (head h, feature e), ``Linear(d, d) -> QuickGELU ->
   BatchNorm1d(d)``, applied to the h-th chunk of ``h_e``::
 
-      out[b, e*D + h*d + c] = gate[b, h, e] * Expert_{h,e}(h_e[b, h*d:(h+1)*d])[c]
+      out[b, e*D + h*d + c] =
+          gate[b, h, e] * Expert_{h,e}(h_e[b, h*d:(h+1)*d])[c]
 
 So the (B, E*D) output holds E blocks of D in the feature order, each block
 made of the H head chunks in their original channel order, each chunk gated

@@ -61,7 +61,7 @@ class DeMoNeck(BaseModule):
             for CLIP ViT-B/16 after its projection). Defaults to 512.
         pife (dict, optional): :class:`PIFE` config (``embed_dims`` and
             ``num_modalities`` filled in); None uses the class tokens as the
-            global features (ablation A/B of the paper's Table 3).
+            global features (as in the paper's module ablation A).
             Defaults to ``dict(type='PIFE')``.
         hdm (dict, optional): :class:`HDM` config (filled in likewise);
             None: no ``moe`` feature. Defaults to ``dict(type='HDM')``.

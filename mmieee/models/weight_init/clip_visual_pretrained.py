@@ -41,7 +41,6 @@ import zipfile
 from collections import OrderedDict
 from typing import Dict, Mapping
 
-import torch
 from mmengine.logging import print_log
 from mmengine.model.weight_init import PretrainedInit, update_init_info
 from torch import Tensor, nn
@@ -274,4 +273,3 @@ class CLIPVisualPretrained(PretrainedInit):
 
     def _get_init_info(self) -> str:
         return f'{type(self).__name__}: load from {self.checkpoint}'
-

@@ -45,7 +45,7 @@ def test_training_adds_the_zero_moe_regularisation_term():
 
 def test_ablations_and_two_modalities():
     tokens = [torch.randn(2, 5, 16) for _ in range(3)]
-    neck = _neck(pife=None)  # Table 3 B/A: class tokens as globals
+    neck = _neck(pife=None)  # class tokens as the globals
     out = neck(tokens)
     torch.testing.assert_close(out['ori'],
                                torch.cat([t[:, 0] for t in tokens], 1))

@@ -44,7 +44,7 @@ def test_wrong_inputs_are_named():
     pife = PIFE(embed_dims=8, num_modalities=3)
     with pytest.raises(ValueError, match='built for 3 modalities, got 2'):
         pife([torch.randn(1, 4, 8)] * 2)
-    with pytest.raises(ValueError, match=r'D = embed_dims = 8, got \(1, 4, 6\)'):
+    with pytest.raises(ValueError, match=r'embed_dims = 8, got \(1, 4, 6\)'):
         pife([torch.randn(1, 4, 6)] * 3)
     with pytest.raises(ValueError, match='embed_dims must be a positive int'):
         PIFE(embed_dims=0)

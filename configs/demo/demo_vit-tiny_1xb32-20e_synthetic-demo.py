@@ -2,11 +2,12 @@
 # Trains on 2 CPU cores in a few minutes and reaches an mAP far above chance
 # on held-out synthetic identities. Generate the data first:
 #   python tools/dataset_converters/generate_synthetic.py data/synthetic
-#   python tools/train.py configs/demo/demo_vit-tiny_1xb32-15e_synthetic-demo.py
+#   python tools/train.py \
+#       configs/demo/demo_vit-tiny_1xb32-20e_synthetic-demo.py
 # Differences from the official recipe (demo_vit-b16-clip_1xb64-50e_
 # rgbnt201.py): a 4-layer, 128-wide ViT (patch 8, 64-d projection) trained
 # from scratch (no CLIP file), 64 x 32 input (pad 3 instead of 10), ATMoE
-# and HDM with 2 heads, P x K = 8 x 4, Adam 1e-3 for every parameter
+# and HDM with 2 heads, P x K = 8 x 4, Adam 2e-3 for every parameter
 # (bias x2) with a short warm-up and cosine, fp32 (CPU).
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',
@@ -79,7 +80,7 @@ model = dict(
         branches=dict(
             _delete_=True, moe=7 * embed_dims, ori=3 * embed_dims)))
 
-lr = 1e-3
+lr = 2e-3
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=lr, weight_decay=1e-4),
@@ -94,14 +95,14 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=13,
+        T_max=18,
         eta_min=0.01 * lr,
         by_epoch=True,
         begin=2,
-        end=15,
+        end=20,
         convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=15, val_interval=5)
+train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()
 
