@@ -36,7 +36,7 @@ def test_init_model_takes_a_name_and_local_weights(tiny_cfg, tmp_path,
 def test_unknown_name_and_missing_weights_are_errors():
     with pytest.raises(ValueError, match=r"'ieee_r18_1xb16-8e_synthetic' is "
                        r'neither a config file nor a model name of '
-                       r'configs/fusion/metafile.yml, configs/ieee/'
+                       r'(configs/\w+/metafile.yml, )*configs/ieee/'
                        r'metafile.yml, configs/losses/metafile.yml. Did you '
                        r'mean '
                        r'ieee_r18_1xb16-8e_synthetic-demo'):
