@@ -27,7 +27,9 @@ TransReID), the output projection (``proj``, (C, out_channels), as CLIP's
 ``visual.proj``), and, when deterministic algorithms are requested
 (``randomness.deterministic=True`` sets them), attention through the math
 kernel on GPU, whose backward is deterministic (the fused kernels'
-backward is not).
+backward is not); in :meth:`init_weights`, weight-loading initializers
+other than ``Pretrained`` (e.g. ``CLIPVisualPretrained``) applied after the
+random initialisation.
 """
 import contextlib
 from typing import Optional, Tuple
