@@ -4,7 +4,8 @@
 # (DIRECT=1); 256 x 128 input, mean = std = 0.5; PIL bicubic resize, flip,
 # pad 10 + random crop, random erasing 0.5 (each modality augmented on its
 # own) in training, PIL bilinear resize at test time; P x K = 8 x 8; Adam
-# 3.5e-4 (encoder 5e-6), 50 epochs, fp16 mixed precision.
+# 3.5e-4 (encoder 5e-6), 50 epochs; the official fp16 mixed precision with
+# tools/train.py --amp fp16.
 # Paper (RGBNT201 comparison, DeMo with the CLIP backbone): mAP 79.0, R1
 # 82.3, R5 88.8, R10 92.0.
 # Needs OpenAI's ViT-B-16.pt (docs/demo.md, "Pretrained weights").

@@ -81,8 +81,7 @@ def test_rgbnt201_recipe():
                                                                 'pillow')
     assert cfg.test_dataloader.batch_size == 128
     opt = cfg.optim_wrapper
-    assert (opt.type, opt.dtype, opt.loss_scale) == ('AmpOptimWrapper',
-                                                     'float16', 'dynamic')
+    assert opt.type == 'OptimWrapper'  # fp16 AMP: tools/train.py --amp fp16
     assert (opt.optimizer.type, opt.optimizer.lr, opt.optimizer.weight_decay,
             tuple(opt.optimizer.betas),
             opt.optimizer.eps) == ('Adam', 3.5e-4, 1e-4, (0.9, 0.999), 1e-8)
@@ -131,11 +130,8 @@ def test_parameter_groups_equal_the_official_optimizer():
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.backbone.pop('init_cfg')
     model = MODELS.build(model_cfg)
-    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
-    optim_cfg.type = 'OptimWrapper'  # AMP needs a GPU; same groups
-    optim_cfg.pop('dtype')
-    optim_cfg.pop('loss_scale')
-    optimizer = build_optim_wrapper(model, optim_cfg).optimizer
+    optimizer = build_optim_wrapper(model,
+                                    copy.deepcopy(cfg.optim_wrapper)).optimizer
     assert isinstance(optimizer, torch.optim.Adam)
     names = {id(p): n for n, p in model.named_parameters()}
     classes = defaultdict(int)

@@ -7,14 +7,14 @@
 # embedding, which the official model keeps outside the encoder and trains at
 # lr. One parameter group per parameter, as officially (mmengine's
 # custom_keys: the longest key contained in a parameter's name wins).
-# Mixed precision fp16 with dynamic loss scaling, as the official
-# torch.cuda.amp.autocast + GradScaler (GPU only: on a CPU, use
-# --cfg-options optim_wrapper.type=OptimWrapper).
+# The official runs train in fp16 mixed precision with dynamic loss scaling
+# (torch.cuda.amp.autocast + GradScaler): on a GPU, train with
+#   python tools/train.py CONFIG --amp fp16
+# (mmengine's AmpOptimWrapper, dtype float16, loss_scale 'dynamic'). The
+# config itself stays fp32 so that every tool also runs it on a CPU.
 lr = 3.5e-4
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
-    dtype='float16',
-    loss_scale='dynamic',
+    type='OptimWrapper',
     optimizer=dict(
         type='Adam', lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4),
     paramwise_cfg=dict(
