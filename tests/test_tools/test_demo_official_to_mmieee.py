@@ -126,6 +126,8 @@ def test_test_features_and_intermediates(model, reference):
     on the way the PIFE globals, the 7 HDM features and the gates."""
     seen = {}
     hooks = [
+        model.neck.register_forward_hook(
+            lambda m, i, o: seen.__setitem__('feats', o)),
         model.neck.pife.register_forward_hook(
             lambda m, i, o: seen.__setitem__('pife', o)),
         model.neck.hdm.register_forward_hook(
@@ -137,11 +139,11 @@ def test_test_features_and_intermediates(model, reference):
     try:
         with torch.no_grad():
             out = model(images, samples, mode='predict')
-            feats = model.extract_feat(images, samples)
     finally:
         for hook in hooks:
             hook.remove()
     ref = reference['eval']
+    feats = seen['feats']
     default = torch.stack([s.pred_feature for s in out])
     assert default.shape == (4, 5120)
     _close(default, ref['return_pattern_3'], 'return_pattern 3')
