@@ -6,3 +6,4 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .reid import *  # noqa: F401,F403
+from .weight_init import *  # noqa: F401,F403

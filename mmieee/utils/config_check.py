@@ -100,6 +100,7 @@ def check_config(cfg: Config) -> None:
 #: Where the docs say each weight-loading initializer's file goes.
 _PRETRAINED_DOCS = {
     'TimmViTPretrained': 'docs/topreid.md, "ImageNet weights"',
+    'CLIPVisualPretrained': 'docs/demo.md, "Pretrained weights"',
 }
 
 

@@ -59,11 +59,16 @@ def tsne_points(feats: np.ndarray,
         raise ValueError(f'feats must be (N, D) and pids (N,), got '
                          f'{feats.shape} and {pids.shape}')
     dim = feats.shape[1]
-    if num_modalities < 1 or dim % num_modalities:
+    if num_modalities < 1:
+        raise ValueError(f'num_modalities must be >= 1, got {num_modalities}')
+    if level == 'modality' and dim % num_modalities:
         raise ValueError(
             f'the feature length {dim} is not a multiple of the number of '
-            f'modalities {num_modalities} (model.modalities); the features '
-            'do not come from this config\'s model')
+            f'modalities {num_modalities} (model.modalities), so it is not '
+            'one slice per modality (e.g. DeMo\'s [ori ; moe] feature, whose '
+            'moe part mixes the modalities), or it comes from another '
+            'model. Use --level fused, or for DeMo the per-modality '
+            'features alone: --cfg-options "model.head.test_feature=[ori]"')
     ids = np.unique(pids)
     if num_ids is not None and int(num_ids) < 1:
         raise ValueError(f'num_ids must be >= 1, got {num_ids}')

@@ -37,7 +37,7 @@ def test_unknown_name_and_missing_weights_are_errors():
     # every metafile is listed (the list grows with the algorithms)
     with pytest.raises(ValueError, match=r"'ieee_r18_1xb16-8e_synthetic' is "
                        r'neither a config file nor a model name of '
-                       r'configs/fusion/metafile.yml, configs/ieee/'
+                       r'(configs/[\w-]+/metafile.yml, )*configs/ieee/'
                        r'metafile.yml, (configs/[\w-]+/metafile.yml, )*'
                        r'configs/topreid/metafile.yml. Did you mean '
                        r'ieee_r18_1xb16-8e_synthetic-demo'):

@@ -63,7 +63,7 @@ def trees(tmp_path_factory):
     roots = {}
     for layout in LAYOUT_OF.values():
         info = generate_synthetic_dataset(
-            str(base), num_train_ids=8, num_test_ids=2, num_cameras=2,
+            str(base), num_train_ids=16, num_test_ids=2, num_cameras=2,
             images_per_id_per_camera=1, height=32, width=TILE_WIDTH,
             layout=layout)
         roots[layout] = info['root']
@@ -104,7 +104,10 @@ def test_config_builds_model_datasets_sampler_metric(name, trees):
         assert loader.collate_fn.type == 'default_collate'
         assert tuple(dataset.metainfo['modalities']) == modalities
         inputs = out['samples'][key]['inputs']
-        assert inputs.dtype == torch.uint8
+        # uint8 pixels; float32 pixels after TimmRandomErasing (its fill lies
+        # outside 0..255, to be N(0, 1) after normalisation)
+        erases = 'TimmRandomErasing' in str(loader.dataset.pipeline)
+        assert inputs.dtype == (torch.float32 if erases else torch.uint8)
         assert inputs.shape[:2] == (len(modalities), 3)
         resize = [
             t for t in loader.dataset.pipeline
@@ -139,7 +142,7 @@ def test_check_config_tool_reports_each_part(trees, capsys):
     ])
     out = capsys.readouterr().out
     assert "modalities ['RGB', 'NI', 'TI']" in out
-    assert 'train_dataloader: RGBNT201 train split, 16 samples, 8 ids' in out
+    assert 'train_dataloader: RGBNT201 train split, 32 samples, 16 ids' in out
     assert 'forward: 768-d test feature' in out  # 3 x 4 parts x 64
     assert out.strip().endswith('synthetic-demo.py')
 

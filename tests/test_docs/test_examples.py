@@ -175,8 +175,12 @@ def test_official_schedule_configs_from_the_docs():
     assert sched == official
     optimizer = demo['optim_wrapper']['optimizer']
     assert optimizer == ref['demo']['optimizer']
-    keys = demo['optim_wrapper']['paramwise_cfg']['custom_keys']
-    assert keys['bias'] == dict(lr_mult=2.0)
-    assert [v for k, v in keys.items() if k != 'bias'] == [dict(lr=5e-6)]
+    # the parameter groups of the shipped DeMo schedule
+    from mmengine.config import Config
+    shipped = Config.fromfile(
+        str(REPO / 'configs' / '_base_' / 'schedules' / 'demo_adam_50e.py'))
+    assert demo['optim_wrapper']['paramwise_cfg'] == \
+        shipped.optim_wrapper.paramwise_cfg.to_dict()
+    assert demo['param_scheduler'] == shipped.param_scheduler.to_dict()
     assert topreid['train_cfg']['max_epochs'] == 120
     assert demo['train_cfg']['max_epochs'] == 50

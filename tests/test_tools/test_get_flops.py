@@ -158,3 +158,15 @@ def test_full_size_parameter_count_from_official_layout():
                   classifiers)
     assert expect == 105955785
     assert sum(p.numel() for p in model.parameters()) == expect
+
+
+def test_models_with_a_camera_embedding():
+    """The DeMo demo model needs camera ids: the tool gives camera 0 to the
+    (1, M, 3, H, W) input, whose FLOPs do not depend on the id."""
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'demo',
+                 'demo_vit-tiny_1xb32-20e_synthetic-demo.py'))
+    result = get_flops.get_complexity(cfg, shape=(64, 32), show_table=False)
+    model = get_flops.build_model(cfg)
+    assert result['params'] == sum(p.numel() for p in model.parameters())
+    assert result['flops'] > 10**7

@@ -100,6 +100,12 @@ def test_missing_local_pretrained_files_are_named(tmp_path):
                        match=r"^model.backbone.init_cfg.checkpoint="
                        r"'pretrained/missing.pth': .*docs/topreid.md"):
         check_pretrained_files(cfg)
+    cfg.model.backbone.init_cfg.type = 'CLIPVisualPretrained'
+    with pytest.raises(ConfigError,
+                       match=r"^model.backbone.init_cfg.checkpoint="
+                       r"'pretrained/missing.pth': .*docs/demo.md, "
+                       r'"Pretrained weights"'):
+        check_pretrained_files(cfg)
     cfg.model.backbone.init_cfg = None
     cfg.model.backbone.backbone.init_cfg[1].checkpoint = 'no/file.pth'
     with pytest.raises(ConfigError,

@@ -91,3 +91,29 @@ def test_grad_cam_per_stream(model):
     # Another input gives other maps.
     other, _ = grad_cam_maps(model, _inputs(model, seed=1))
     assert not np.allclose(maps, other)
+
+
+def test_shared_vit_stream_gives_one_attention_map_per_modality():
+    """The DeMo demo model runs one ViT for all modalities: its last
+    layer's class-token attention over the 8 x 4 patch grid of a 64 x 32
+    input, once per modality (the attention to the class token itself left
+    out, so each map sums to less than 1); the camera ids come from the data
+    samples."""
+    from mmpretrain.structures import DataSample
+    cfg = Config.fromfile(
+        str(DEMO.parents[1] / 'demo' /
+            'demo_vit-tiny_1xb32-20e_synthetic-demo.py'))
+    init_default_scope('mmieee')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    inputs = torch.randn(2, 3, 3, 64, 32)
+    samples = [DataSample(metainfo=dict(camid=c)) for c in (0, 3)]
+    with torch.no_grad():
+        maps = stream_activation_maps(model, inputs, samples)
+    assert [tuple(m.shape) for m in maps] == [(2, 8, 4)] * 3
+    for amap in maps:
+        total = amap.sum(dim=(1, 2))
+        assert bool((amap >= 0).all()) and bool((total < 1).all())
+    assert not torch.allclose(maps[0], maps[1])
+    with pytest.raises(ValueError, match='needs each sample\'s "camid"'):
+        stream_activation_maps(model, inputs)

@@ -47,6 +47,12 @@ def test_fused_level_and_errors():
         tsne_points(feats, pids, 5)
     with pytest.raises(ValueError, match='level must be one of'):
         tsne_points(feats, pids, M, 'part')
+    # a feature that is not M slices (DeMo's [ori ; moe]): fused works, the
+    # modality level says what to do instead
+    odd = np.concatenate([feats, feats[:, :1]], axis=1)
+    assert tsne_points(odd, pids, M, 'fused')['points'].shape == odd.shape
+    with pytest.raises(ValueError, match='Use --level fused'):
+        tsne_points(odd, pids, M, 'modality')
 
 
 def test_embedding_is_deterministic_for_a_seed():

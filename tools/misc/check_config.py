@@ -30,7 +30,7 @@ from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 
-from mmieee.engine.hooks.num_classes_check_hook import check_num_classes
+from mmieee.engine.hooks.num_classes_check_hook import check_training_set
 from mmieee.registry import DATA_SAMPLERS, DATASETS, METRICS, MODELS
 from mmieee.utils import (CONFIG_HELP, ConfigError, add_common_arguments,
                           exit_on_user_error, load_tool_config,
@@ -56,7 +56,8 @@ def check(cfg: Config, forward: bool = False) -> Dict[str, object]:
 
     Raises:
         ConfigError: A size that does not fit (the message names the key),
-            or more training identities than ``model.head.num_classes``.
+            more training identities than ``model.head.num_classes``, or
+            a training camera id outside the backbone's camera embedding.
     """
     init_default_scope(cfg.get('default_scope', 'mmieee'))
     model = MODELS.build(copy.deepcopy(cfg.model))
@@ -76,17 +77,12 @@ def check(cfg: Config, forward: bool = False) -> Dict[str, object]:
                 copy.deepcopy(loader.sampler),
                 default_args=dict(dataset=dataset, seed=0))
             out['batches_per_epoch'] = len(sampler) // loader.batch_size
-            num_classes = getattr(getattr(model, 'head', None),
-                                  'num_classes', None)
-            if num_classes is not None:
-                try:
-                    warning = check_num_classes(
-                        num_classes, dataset.metainfo['num_ids'],
-                        type(dataset).__name__)
-                except ValueError as err:
-                    raise ConfigError(str(err)) from err
-                if warning:
-                    out['warnings'].append(warning)
+            try:
+                warning = check_training_set(model, dataset)
+            except ValueError as err:
+                raise ConfigError(str(err)) from err
+            if warning:
+                out['warnings'].append(warning)
     for key in ('val_evaluator', 'test_evaluator'):
         if cfg.get(key):
             out['metrics'][key] = METRICS.build(copy.deepcopy(cfg[key]))

@@ -23,6 +23,7 @@ from mmieee.registry import TRANSFORMS
 from .apply_to_modalities import ApplyToModalities
 from .formatting import PackMultiModalReIDInputs
 from .loading import LoadMultiModalImages
+from .timm_random_erasing import TimmRandomErasing
 
 # Plain-name aliases of the external transforms. ``Normalize`` is left out on
 # purpose: MultiModalDataPreprocessor normalises on the device.
@@ -32,5 +33,6 @@ for _t in (CenterCrop, Pad, RandomFlip, RandomGrayscale, RandomResize, Resize,
     TRANSFORMS.register_module(module=_t)
 
 __all__ = [
-    'LoadMultiModalImages', 'ApplyToModalities', 'PackMultiModalReIDInputs'
+    'LoadMultiModalImages', 'ApplyToModalities', 'PackMultiModalReIDInputs',
+    'TimmRandomErasing'
 ]

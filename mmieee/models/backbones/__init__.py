@@ -2,9 +2,5 @@
 from .early_sum_fusion import EarlySumFusion
 from .multi_stream_backbone import MultiStreamBackbone
 from .reid_vit import ReIDViT
-from .timm_vit_pretrained import TimmViTPretrainedInit
 
-__all__ = [
-    'EarlySumFusion', 'MultiStreamBackbone', 'ReIDViT',
-    'TimmViTPretrainedInit'
-]
+__all__ = ['EarlySumFusion', 'MultiStreamBackbone', 'ReIDViT']

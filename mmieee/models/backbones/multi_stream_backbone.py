@@ -15,19 +15,13 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmieee.registry import MODELS
 
-from .timm_vit_pretrained import loads_weights
+from ..weight_init import loads_weights
 
 _DEFAULT_BACKBONE = dict(
     type='mmpretrain.ResNet',
     depth=50,
     strides=(1, 2, 2, 1),
     out_indices=(3, ))
-
-
-def _is_pretrained(cfg: Union[dict, list, None]) -> bool:
-    """``Pretrained`` or another initializer that loads a file (e.g.
-    ``TimmViTPretrained``): handed to every stream."""
-    return loads_weights(cfg)
 
 
 @MODELS.register_module()
@@ -83,18 +77,18 @@ class MultiStreamBackbone(BaseModule):
         stream_cfg = copy.deepcopy(dict(backbone))
         # Route a Pretrained init_cfg to every stream (see class docstring).
         own_init_cfg = init_cfg
-        if _is_pretrained(init_cfg):
+        if loads_weights(init_cfg):
             stream_cfg['init_cfg'] = copy.deepcopy(init_cfg)
             own_init_cfg = None
         elif isinstance(init_cfg, (list, tuple)):
-            pretrained = [c for c in init_cfg if _is_pretrained(c)]
+            pretrained = [c for c in init_cfg if loads_weights(c)]
             if len(pretrained) > 1:
                 raise ValueError('MultiStreamBackbone: at most one Pretrained '
                                  f'init_cfg, got {init_cfg!r}')
             if pretrained:
                 stream_cfg['init_cfg'] = copy.deepcopy(pretrained[0])
             own_init_cfg = [c for c in init_cfg
-                            if not _is_pretrained(c)] or None
+                            if not loads_weights(c)] or None
         super().__init__(init_cfg=own_init_cfg)
 
         self.num_modalities = num_modalities

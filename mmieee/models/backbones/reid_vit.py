@@ -27,7 +27,9 @@ TransReID), the output projection (``proj``, (C, out_channels), as CLIP's
 ``visual.proj``), and, when deterministic algorithms are requested
 (``randomness.deterministic=True`` sets them), attention through the math
 kernel on GPU, whose backward is deterministic (the fused kernels'
-backward is not).
+backward is not); in :meth:`init_weights`, weight-loading initializers
+other than ``Pretrained`` (e.g. ``CLIPVisualPretrained``) applied after the
+random initialisation.
 """
 import contextlib
 from typing import Optional, Tuple
@@ -39,7 +41,7 @@ from torch import nn
 
 from mmieee.registry import MODELS, WEIGHT_INITIALIZERS
 
-from .timm_vit_pretrained import loads_weights
+from ..weight_init import split_weight_loaders
 
 #: Where the camera embedding is added.
 CAMERA_TOKENS = ('all', 'cls')
@@ -122,28 +124,29 @@ class ReIDViT(VisionTransformer):
         return self.num_cameras > 0
 
     def init_weights(self) -> None:
-        """mmpretrain's initialisation, the camera embedding truncated
-        normal (std 0.02), then the weight-loading ``init_cfg`` entries
-        (e.g. ``TimmViTPretrained``, which mmengine would otherwise apply
-        before the default initialisation overwrote it)."""
-        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else \
-            [self.init_cfg] if self.init_cfg else []
-        late = [c for c in cfgs
-                if loads_weights(c) and c.get('type') != 'Pretrained']
-        if late:
-            original = self.init_cfg
-            self.init_cfg = [c for c in cfgs if c not in late] or None
-            try:
-                self.init_weights()
-            finally:
-                self.init_cfg = original
-            for cfg in late:
-                WEIGHT_INITIALIZERS.build(dict(cfg))(self)
-            return
-        super().init_weights()
+        """Random initialisation, then the weight-loading ``init_cfg``.
+
+        A ``Pretrained`` checkpoint of this class provides the camera
+        embedding; otherwise it is drawn (truncated normal, std 0.02, as
+        TransReID). Weight-loading initializers of other names
+        (``TimmViTPretrained``, ``CLIPVisualPretrained``) are applied last,
+        after every random initialisation
+        (:mod:`mmieee.models.weight_init.weight_loaders`).
+        """
+        loaders, others = split_weight_loaders(self.init_cfg)
+        saved = self.init_cfg
+        # a lone entry stays a dict: mmpretrain tests for a ``Pretrained``
+        # dict before it redraws the position embedding
+        self.init_cfg = others[0] if len(others) == 1 else others or None
+        try:
+            super().init_weights()
+        finally:
+            self.init_cfg = saved
         if self.num_cameras and not (isinstance(self.init_cfg, dict) and
                                      self.init_cfg['type'] == 'Pretrained'):
             nn.init.trunc_normal_(self.camera_embed, std=0.02)
+        for cfg in loaders:
+            WEIGHT_INITIALIZERS.build(dict(cfg))(self)
 
     def forward(self, x: torch.Tensor,
                 camids: Optional[torch.Tensor] = None

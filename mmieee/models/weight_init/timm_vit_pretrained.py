@@ -38,7 +38,7 @@ tool checks it before anything is built.
 """
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -67,22 +67,6 @@ _SKIPPED = re.compile(r'(head|dist|pre_logits)')
 
 #: Stream parameters the file does not provide (kept as initialised).
 KEPT = ('camera_embed', 'proj')
-
-
-def loads_weights(cfg: Optional[Union[dict, list]]) -> bool:
-    """Whether an ``init_cfg`` entry loads weights from a file (mmengine's
-    ``Pretrained`` or an initializer with ``loads_weights``, such as
-    ``TimmViTPretrained``), so that it must run after the module's own
-    initialisation and be handed to every stream of a multi-stream
-    backbone."""
-    if not isinstance(cfg, dict):
-        return False
-    kind = cfg.get('type')
-    if kind == 'Pretrained':
-        return True
-    if isinstance(kind, str):
-        kind = WEIGHT_INITIALIZERS.get(kind)
-    return bool(getattr(kind, 'loads_weights', False))
 
 
 def timm_to_mmpretrain(key: str) -> str:

@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from mmengine.config import Config
 
 import mmieee  # noqa: F401
-from mmieee.models.backbones.timm_vit_pretrained import (loads_weights,
-                                                         timm_to_mmpretrain)
+from mmieee.models.weight_init import loads_weights
+from mmieee.models.weight_init.timm_vit_pretrained import timm_to_mmpretrain
 from mmieee.registry import MODELS
 from mmieee.testing.seeded_weights import (relative_difference,
                                            seeded_state_dict, summarize)
