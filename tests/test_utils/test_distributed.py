@@ -11,6 +11,18 @@ from mmieee.utils import ConfigError, init_cpu_process_group, setup_distributed
 from mmieee.utils.distributed import _set_env_from_slurm
 
 
+@pytest.fixture(autouse=True)
+def restore_environment():
+    """The set-up writes torch's env:// variables into ``os.environ``;
+    ``monkeypatch.delenv`` of an absent key does not undo that, and a
+    leaked ``MASTER_ADDR=node1`` made the tools' torchrun tests of the same
+    pytest worker wait for a host that does not exist."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 def _cfg(launcher, **extra):
     return Config(dict(launcher=launcher, env_cfg=dict(
         dist_cfg=dict(backend='nccl')), **extra))
