@@ -186,9 +186,8 @@ def require_converted(state_dict: Mapping[str, Tensor], num_keys: int,
             'empty checkpoint. Is it the right file for this converter?')
 
 
-def converter_argument_parser(description: str, src_help: str,
-                              allow_unknown: bool = True
-                              ) -> argparse.ArgumentParser:
+def converter_argument_parser(description: str,
+                              src_help: str) -> argparse.ArgumentParser:
     """The command line every official-checkpoint converter takes:
     ``SRC DST [--allow-unknown] [--check-config CONFIG]``.
 
@@ -196,8 +195,6 @@ def converter_argument_parser(description: str, src_help: str,
         description (str): What the converter reads (``--help``'s first
             line).
         src_help (str): What ``SRC`` is (e.g. the official file name).
-        allow_unknown (bool): Offer ``--allow-unknown`` (drop keys outside
-            the official layout instead of failing). Defaults to True.
 
     Returns:
         argparse.ArgumentParser: The parser; a converter adds its own
@@ -206,10 +203,9 @@ def converter_argument_parser(description: str, src_help: str,
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('src', help=src_help)
     parser.add_argument('dst', help='output mmieee checkpoint (.pth)')
-    if allow_unknown:
-        parser.add_argument(
-            '--allow-unknown', action='store_true',
-            help='drop keys outside the official layout instead of failing')
+    parser.add_argument(
+        '--allow-unknown', action='store_true',
+        help='drop keys outside the official layout instead of failing')
     parser.add_argument(
         '--check-config', metavar='CONFIG',
         help='mmieee config (file or model name of configs/*/metafile.yml) '
