@@ -32,22 +32,12 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmieee.registry import DATASETS
+from mmieee.utils.errors import format_listing
 
 from .layout import DatasetLayout, list_image_names
 
 #: Shown in every "dataset not found" message.
 README_HINT = 'see docs/datasets.md'
-
-#: How many file names an error message lists before giving the count.
-MAX_LISTED = 5
-
-
-def format_listing(items: Sequence[str], limit: int = MAX_LISTED) -> str:
-    """``'a, b, c, ... (12 in total)'`` for error messages."""
-    shown = ', '.join(items[:limit])
-    if len(items) > limit:
-        shown += f', ... ({len(items)} in total)'
-    return shown
 
 
 @DATASETS.register_module()

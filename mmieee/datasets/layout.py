@@ -19,6 +19,8 @@ import os.path as osp
 import re
 from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
+from mmieee.utils.errors import format_listing
+
 #: File extensions of image files; anything else in a folder is ignored.
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -279,11 +281,10 @@ def list_image_names(folder: str, owner: str) -> List[str]:
         if not osp.exists(osp.join(folder, n))
     ]
     if broken:
-        shown = ', '.join(broken[:5]) + (
-            f', ... ({len(broken)} in total)' if len(broken) > 5 else '')
         raise FileNotFoundError(
             f'{owner}: {len(broken)} image file(s) are symbolic links that '
-            f'lead nowhere (dangling or looping): {shown}. Repair or remove '
+            f'lead nowhere (dangling or looping): {format_listing(broken)}. '
+            'Repair or remove '
             'them; no sample is skipped silently.')
     return [n for n in names if osp.isfile(osp.join(folder, n))]
 

@@ -11,6 +11,25 @@ from a library and keeps its traceback.
 import pickle
 from typing import Sequence
 
+#: How many items an error message names before it gives the count.
+MAX_LISTED = 5
+
+
+def format_listing(items: Sequence[str], limit: int = MAX_LISTED) -> str:
+    """The items an error message names: the first ``limit``, then how many
+    more, e.g. ``'a, b, c, ... (12 more)'``.
+
+    Args:
+        items (Sequence[str]): What to name, in order.
+        limit (int): How many to write out. Defaults to :data:`MAX_LISTED`.
+
+    Returns:
+        str: The listing.
+    """
+    shown = ', '.join(str(item) for item in items[:limit])
+    more = len(items) - limit
+    return shown + (f', ... ({more} more)' if more > 0 else '')
+
 
 class ConfigError(ValueError):
     """A config or command-line option that the tools refuse (the message

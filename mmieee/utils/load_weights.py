@@ -41,10 +41,7 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
-from .errors import CheckpointMismatchError
-
-#: Keys named per kind in a mismatch message before the count takes over.
-MAX_LISTED_KEYS = 5
+from .errors import CheckpointMismatchError, format_listing
 
 
 def checkpoint_modalities(checkpoint: dict) -> Optional[Tuple[str, ...]]:
@@ -120,26 +117,20 @@ def split_report(report: Dict, prefixes: Sequence[str]) -> Tuple[Dict, Dict]:
     return strict, relaxed
 
 
-def _listing(items: Sequence[str]) -> str:
-    shown = ', '.join(items[:MAX_LISTED_KEYS])
-    more = len(items) - MAX_LISTED_KEYS
-    return shown + (f', ... ({more} more)' if more > 0 else '')
-
-
 def format_report(report: Dict) -> str:
     """One line per kind of mismatch, first keys named, counts given."""
     lines = []
     if report['missing']:
         lines.append(f'{len(report["missing"])} model keys missing from the '
-                     f'checkpoint: {_listing(report["missing"])}')
+                     f'checkpoint: {format_listing(report["missing"])}')
     if report['unexpected']:
         lines.append(f'{len(report["unexpected"])} checkpoint keys the model '
-                     f'does not have: {_listing(report["unexpected"])}')
+                     f'does not have: {format_listing(report["unexpected"])}')
     if report['mismatched']:
         shapes = [f'{k} (checkpoint {tuple(a)}, model {tuple(b)})'
                   for k, a, b in report['mismatched']]
         lines.append(f'{len(shapes)} keys with another shape: '
-                     f'{_listing(shapes)}')
+                     f'{format_listing(shapes)}')
     return '\n'.join(f'  {line}' for line in lines)
 
 
@@ -222,8 +213,8 @@ def load_model_weights(model: nn.Module,
                 for items in relaxed.values() for k in items]
         print_log(
             f'{filename}: training-only keys differ ({what}: '
-            f'{_listing(keys)}); they take no part in the test feature and '
-            'keep the model\'s values.', logger='current',
+            f'{format_listing(keys)}); they take no part in the test feature '
+            'and keep the model\'s values.', logger='current',
             level=logging.WARNING)
     for key, _, _ in report['mismatched'] + relaxed['mismatched']:
         del state[key]

@@ -36,7 +36,7 @@ from mmieee.version import __version__
 
 from .atomic_file import atomic_torch_save
 from .errors import (USER_ERRORS, CheckpointMismatchError, ConfigError,
-                     NotACheckpointError, UnknownKeyError)
+                     NotACheckpointError, UnknownKeyError, format_listing)
 from .load_weights import compare_state_dicts, format_report
 from .safe_checkpoint import load_from_local
 from .tool_setup import load_tool_config
@@ -141,10 +141,8 @@ def unknown_keys_error(keys: Sequence[str],
         <keys>. <hint>'`` (the first :data:`MAX_LISTED_KEYS` keys listed),
         with all keys as ``keys``.
     """
-    listed = ', '.join(keys[:MAX_LISTED_KEYS])
-    if len(keys) > MAX_LISTED_KEYS:
-        listed += f' and {len(keys) - MAX_LISTED_KEYS} more'
-    message = f'{len(keys)} key(s) of {source} are not in {layout}: {listed}'
+    message = (f'{len(keys)} key(s) of {source} are not in {layout}: '
+               f'{format_listing(keys, MAX_LISTED_KEYS)}')
     return UnknownKeyError(f'{message}. {hint}' if hint else message, keys)
 
 

@@ -93,8 +93,8 @@ def test_unknown_keys_error_lists_keys_and_is_a_user_error(capsys):
     assert err.keys == keys
     listed = ', '.join(keys[:official_checkpoint.MAX_LISTED_KEYS])
     assert str(err) == ('23 key(s) of x.pth are not in the official IEEE '
-                        f'layout: {listed} and 3 more. Pass --allow-unknown '
-                        'to drop them.')
+                        f'layout: {listed}, ... (3 more). Pass '
+                        '--allow-unknown to drop them.')
     copy = pickle.loads(pickle.dumps(err))  # e.g. across worker processes
     assert str(copy) == str(err) and copy.keys == keys
     with pytest.raises(SystemExit) as exit_info, exit_on_user_error():

@@ -39,7 +39,7 @@ from mmieee.utils import (CONFIG_HELP, ConfigError, NotACheckpointError,
                           load_from_local, load_model_weights,
                           load_tool_config, parse_config_text, resolve_config,
                           writing)
-from mmieee.utils.load_weights import MAX_LISTED_KEYS
+from mmieee.utils.errors import format_listing
 
 #: Checkpoint entries only resuming needs.
 DROPPED_KEYS = ('optimizer', 'param_schedulers', 'message_hub')
@@ -68,7 +68,7 @@ def model_state(checkpoint: dict, in_file: str) -> dict:
     state = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state, dict) or not state or not all(
             isinstance(v, torch.Tensor) for v in state.values()):
-        keys = ', '.join(sorted(map(str, checkpoint))[:MAX_LISTED_KEYS])
+        keys = format_listing(sorted(map(str, checkpoint)))
         raise NotACheckpointError(
             f'{in_file} holds no model weights (its entries: {keys}): give '
             'a checkpoint with a "state_dict" of tensors, as tools/train.py '
@@ -81,11 +81,9 @@ def check_finite(state: dict, in_file: str) -> None:
     bad = [k for k, v in state.items()
            if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:
-        shown = ', '.join(bad[:MAX_LISTED_KEYS])
-        more = f', ... ({len(bad) - MAX_LISTED_KEYS} more)' \
-            if len(bad) > MAX_LISTED_KEYS else ''
         raise ConfigError(
-            f'{in_file}: {len(bad)} weights hold NaN or inf ({shown}{more}); '
+            f'{in_file}: {len(bad)} weights hold NaN or inf '
+            f'({format_listing(bad)}); '
             'the training diverged before this checkpoint. Publish an '
             'earlier one.')
 
