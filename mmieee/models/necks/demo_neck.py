@@ -26,7 +26,6 @@ built with ``reg_weight=0``). The official test feature
 ``test_feature=('ori', 'moe')``; ``('ori',)`` and ``('moe',)`` give
 ``return_pattern`` 1 and 2.
 """
-import copy
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -34,16 +33,7 @@ from mmengine.model import BaseModule
 
 from mmieee.registry import MODELS
 
-
-def _fill(cfg: dict, owner: str, **values) -> dict:
-    """Copy ``cfg`` and fill ``values`` in, refusing contradicting ones."""
-    cfg = copy.deepcopy(dict(cfg))
-    for key, value in values.items():
-        if key in cfg and cfg[key] != value:
-            raise ValueError(f'DeMoNeck: {owner}.{key}={cfg[key]!r} '
-                             f'contradicts the neck ({key}={value!r})')
-        cfg[key] = value
-    return cfg
+from .part_config import fill_part_config
 
 
 @MODELS.register_module()
@@ -88,12 +78,13 @@ class DeMoNeck(BaseModule):
         self.in_channels = in_channels
         dims = dict(embed_dims=in_channels, num_modalities=num_modalities)
         self.pife = None if pife is None else MODELS.build(
-            _fill(pife, 'pife', **dims))
+            fill_part_config(pife, 'DeMoNeck', 'pife', **dims))
         self.hdm = None if hdm is None else MODELS.build(
-            _fill(hdm, 'hdm', **dims))
+            fill_part_config(hdm, 'DeMoNeck', 'hdm', **dims))
         self.atmoe = None if atmoe is None else MODELS.build(
-            _fill(atmoe, 'atmoe', embed_dims=in_channels,
-                  num_experts=self.hdm.num_outputs))
+            fill_part_config(atmoe, 'DeMoNeck', 'atmoe',
+                             embed_dims=in_channels,
+                             num_experts=self.hdm.num_outputs))
 
     @property
     def feature_dims(self) -> Dict[str, int]:

@@ -26,7 +26,6 @@ branches, each with its own reduce layer, REM and part FCs, and outputs
 (B, num_branches, P, C_out). Such a neck needs ``global_source='cim'`` (a
 fused branch has no backbone map of its own).
 """
-import copy
 from typing import Optional, Sequence
 
 import torch
@@ -37,18 +36,9 @@ from torch import nn
 
 from mmieee.registry import MODELS
 
+from .part_config import fill_part_config
+
 _GLOBAL_SOURCES = ('backbone', 'cim')
-
-
-def _fill(cfg: dict, owner: str, **values) -> dict:
-    """Copy ``cfg`` and fill ``values`` in, refusing contradicting ones."""
-    cfg = copy.deepcopy(dict(cfg))
-    for key, value in values.items():
-        if key in cfg and cfg[key] != value:
-            raise ValueError(f'IEEENeck: {owner}.{key}={cfg[key]!r} '
-                             f'contradicts the neck ({key}={value!r})')
-        cfg[key] = value
-    return cfg
 
 
 @MODELS.register_module()
@@ -113,8 +103,9 @@ class IEEENeck(BaseModule):
         self.global_source = global_source
 
         self.cim = None if cim is None else MODELS.build(
-            _fill(cim, 'cim', num_modalities=num_modalities,
-                  in_channels=in_channels))
+            fill_part_config(cim, 'IEEENeck', 'cim',
+                             num_modalities=num_modalities,
+                             in_channels=in_channels))
         #: Maps after the CIM / fusion slot, each with its own part path.
         self.num_branches = num_modalities if self.cim is None else \
             self.cim.num_branches
@@ -134,7 +125,9 @@ class IEEENeck(BaseModule):
             for _ in range(self.num_branches)
         ])
         self.rems = None if rem is None else ModuleList([
-            MODELS.build(_fill(rem, 'rem', channels=reduce_channels))
+            MODELS.build(
+                fill_part_config(rem, 'IEEENeck', 'rem',
+                                 channels=reduce_channels))
             for _ in range(self.num_branches)
         ])
         self.part_fcs = ModuleList([
