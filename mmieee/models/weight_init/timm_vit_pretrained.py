@@ -104,8 +104,8 @@ def convert_timm_vit(state_dict: Dict[str, torch.Tensor],
     return out, skipped
 
 
-@WEIGHT_INITIALIZERS.register_module(name='TimmViTPretrained')
-class TimmViTPretrainedInit:
+@WEIGHT_INITIALIZERS.register_module()
+class TimmViTPretrained:
     """Load a timm ViT checkpoint into a :class:`ReIDViT` (module
     docstring).
 
