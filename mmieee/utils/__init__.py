@@ -18,9 +18,12 @@ from .distributed import init_cpu_process_group, setup_distributed
 from .errors import (USER_ERRORS, CheckpointDownloadError,
                      CheckpointMismatchError, ConfigError,
                      DatasetNotFoundError, NotACheckpointError,
-                     OutputWriteError, UnsafeCheckpointError, WorkDirBusyError)
+                     OutputWriteError, UnknownKeyError, UnsafeCheckpointError,
+                     WorkDirBusyError)
 from .load_weights import load_model_weights
 from .model_index import list_models, resolve_config, resolve_model
+from .official_checkpoint import (check_converted_weights,
+                                  load_official_state_dict)
 from .output_paths import (check_output_dir, check_output_file,
                            write_rgb_image, writing)
 from .safe_checkpoint import load_from_local, patch_mmengine_checkpoint_loader
@@ -30,8 +33,7 @@ from .test_settings import (get_reid_metric_cfg, get_test_dataloader_cfg,
                             get_test_dataset_cfg, get_test_input_size,
                             get_test_pipeline_cfg)
 from .tool_args import CONFIG_HELP, add_common_arguments, parse_tool_args
-from .tool_setup import (build_runner, build_test_runner,
-                         check_converted_weights, exit_on_user_error,
+from .tool_setup import (build_runner, build_test_runner, exit_on_user_error,
                          launch_rank, load_tool_config)
 from .torchscript_weights import read_torchscript_state_dict
 from .torchvision_compat import patch_torchvision_import
@@ -66,5 +68,6 @@ __all__ = [
     'resolve_model', 'check_output_dir', 'check_output_file', 'writing',
     'write_rgb_image', 'CONFIG_HELP', 'add_common_arguments',
     'parse_tool_args', 'WorkDirLock', 'launch_rank',
-    'load_clip_visual_weights', 'read_torchscript_state_dict'
+    'load_clip_visual_weights', 'read_torchscript_state_dict',
+    'UnknownKeyError', 'load_official_state_dict'
 ]

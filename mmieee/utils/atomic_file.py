@@ -11,13 +11,16 @@ final name holds either the old complete file or the new complete one.
 :class:`AtomicLocalBackend` is mmengine's ``LocalBackend`` with this
 ``put``; it is registered as the fileio backend ``'atomic_local'`` and
 :class:`~mmieee.engine.ReIDCheckpointHook` saves through it.
+:func:`atomic_torch_save` is ``torch.save`` with the same guarantee (the
+official-checkpoint converters write through it).
 """
 import os
 import os.path as osp
 import re
 from pathlib import Path
-from typing import Optional, Union
+from typing import BinaryIO, Callable, Optional, Union
 
+import torch
 from mmengine.fileio import LocalBackend, register_backend
 
 from .output_paths import writing
@@ -39,12 +42,13 @@ def partial_owner(name: str) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` atomically.
+def _write_atomically(filepath: Union[str, Path],
+                      write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write`` on a temporary file and rename it to ``filepath``.
 
     Args:
-        data (bytes): The content.
         filepath (str | Path): Destination; its folder is created.
+        write (Callable): Writes the content into the open binary file.
 
     Raises:
         OutputWriteError: The write failed (disk full, permission, ...);
@@ -57,7 +61,7 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
         with writing(filepath):
             os.makedirs(folder, exist_ok=True)
             with open(tmp, 'wb') as f:
-                f.write(data)
+                write(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, filepath)
@@ -65,6 +69,35 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
+    """Write ``data`` to ``filepath`` atomically.
+
+    Args:
+        data (bytes): The content.
+        filepath (str | Path): Destination; its folder is created.
+
+    Raises:
+        OutputWriteError: The write failed (disk full, permission, ...);
+            the message names ``filepath``. The temporary file is removed.
+    """
+    _write_atomically(filepath, lambda f: f.write(data))
+
+
+def atomic_torch_save(obj: object, filepath: Union[str, Path]) -> None:
+    """``torch.save(obj, filepath)`` atomically (streamed into the
+    temporary file, so a large checkpoint is not held twice in memory).
+
+    Args:
+        obj (object): What to save, e.g. ``{'state_dict': ..., 'meta': ...}``.
+        filepath (str | Path): Destination; its folder is created.
+
+    Raises:
+        OutputWriteError: The write failed; the message names ``filepath``.
+            The temporary file is removed.
+    """
+    _write_atomically(filepath, lambda f: torch.save(obj, f))
 
 
 @register_backend('atomic_local')

@@ -9,6 +9,7 @@ at fault. The command-line tools end the process on any of them with
 from a library and keeps its traceback.
 """
 import pickle
+from typing import Sequence
 
 
 class ConfigError(ValueError):
@@ -34,6 +35,20 @@ class CheckpointDownloadError(OSError):
 
 class CheckpointMismatchError(ConfigError):
     """A checkpoint does not fit the model it is loaded into."""
+
+
+class UnknownKeyError(CheckpointMismatchError):
+    """Keys of an official checkpoint outside the layout its converter
+    knows (the message names the file and the keys).
+
+    Args:
+        message (str): The message.
+        keys (Sequence[str]): The keys, also kept as ``keys``.
+    """
+
+    def __init__(self, message: str, keys: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.keys = list(keys)
 
 
 class OutputWriteError(OSError):

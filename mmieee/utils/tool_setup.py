@@ -21,18 +21,16 @@ from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
-from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mmieee.registry import MODELS, RUNNERS
+from mmieee.registry import RUNNERS
 
 from .cfg_options import merge_cfg_options
 from .config_check import check_config
 from .data_check import DATALOADER_KEYS, check_data_roots
 from .distributed import check_launcher_env, setup_distributed
-from .errors import USER_ERRORS, CheckpointMismatchError, ConfigError
-from .load_weights import (compare_state_dicts, format_report,
-                           load_model_weights)
+from .errors import USER_ERRORS, ConfigError
+from .load_weights import load_model_weights
 from .model_index import resolve_config
 
 
@@ -184,33 +182,3 @@ def exit_on_user_error() -> Iterator[None]:
             print(f'Error (rank {rank}): {err}', file=sys.stderr)
         sys.stderr.flush()
         sys.exit(2)
-
-
-def check_converted_weights(state_dict: Dict[str, object],
-                            config: str) -> None:
-    """Build the model of ``config`` (pretrained init left out) and load a
-    converted state dict into it strictly: what the official-checkpoint
-    converters' ``--check-config`` runs.
-
-    Args:
-        state_dict (dict): The converted weights.
-        config (str): Config file or model name (read by
-            :func:`load_tool_config`).
-
-    Raises:
-        CheckpointMismatchError: Naming the missing / unexpected /
-            mis-shaped keys (training classifiers included).
-    """
-    cfg = load_tool_config(config, data_keys=())
-    backbone = cfg.model.get('backbone') or {}
-    if isinstance(backbone, dict) and 'init_cfg' in backbone:
-        backbone['init_cfg'] = None
-    with DefaultScope.overwrite_default_scope('mmieee'):
-        model = MODELS.build(cfg.model)
-    report = format_report(compare_state_dicts(model.state_dict(),
-                                               state_dict))
-    if report:
-        raise CheckpointMismatchError(
-            f'The converted checkpoint does not fit the model of {config}:'
-            f'\n{report}')
-    model.load_state_dict(state_dict, strict=True)

@@ -42,6 +42,7 @@ from mmieee.models.backbones import ReIDViT
 from mmieee.registry import MODELS
 from mmieee.testing.seeded_weights import (relative_difference,
                                            seeded_state_dict, summarize)
+from mmieee.utils import UnknownKeyError
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / 'tests' / 'data' / 'demo'
@@ -323,7 +324,7 @@ def test_converter_tool_end_to_end(tmp_path, official, capsys):
 def test_unknown_keys_are_named(official):
     sd = dict(official)
     sd['BACKBONE.base.blocks.0.attn.qkv.weight'] = torch.zeros(1)
-    with pytest.raises(converter.UnknownKeyError,
+    with pytest.raises(UnknownKeyError,
                        match='BACKBONE.base.blocks.0.attn.qkv.weight'):
         converter.convert_official_state_dict(sd)
     _, dropped = converter.convert_official_state_dict(
@@ -333,6 +334,42 @@ def test_unknown_keys_are_named(official):
     del sd['generalFusion.rt_token']
     with pytest.raises(ValueError, match='query tokens'):
         converter.convert_official_state_dict(sd)
+
+
+TOOL = 'tools/model_converters/demo_official_to_mmieee.py'
+
+
+@pytest.mark.parametrize('bad', ['missing file', 'unknown key'])
+def test_bad_input_is_one_error_line_as_a_command(tools, tmp_path, bad):
+    """Run as users run it: exit status 2, one ``Error:`` line naming the
+    file (and the keys), no traceback, no output file."""
+    src, dst = tmp_path / 'DeMo_RGBNT201.pth', tmp_path / 'out.pth'
+    if bad == 'missing file':
+        expected = f"Error: checkpoint '{src}' does not exist"
+    else:
+        torch.save({'module.BACKBONE.cv_embed': torch.zeros(4, 1, 8),
+                    'module.BACKBONE.base.blocks.0.attn.qkv.weight':
+                    torch.zeros(1), 'module.extra': torch.zeros(1)}, src)
+        expected = (f'Error: 2 key(s) of {src} are not in the official DeMo '
+                    'layout with the CLIP backbone: '
+                    'BACKBONE.base.blocks.0.attn.qkv.weight, extra. (The '
+                    'ImageNet-ViT variant is not supported.)')
+    proc = tools.run([TOOL, src, dst], check=False, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(expected), proc.stderr
+    assert proc.stderr.count('\n') == 1, proc.stderr
+    assert not dst.exists()
+
+
+def test_incomplete_query_tokens_name_the_file(tmp_path, capsys):
+    src, dst = tmp_path / 'DeMo_RGBNT201.pth', tmp_path / 'out.pth'
+    torch.save({'generalFusion.r_token': torch.zeros(1, 1, 8)}, src)
+    with pytest.raises(SystemExit) as exc:
+        converter.main([str(src), str(dst)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        f'Error: {src}: The HDM query tokens')
+    assert not dst.exists()
 
 
 def test_vehicle_layout_fits_the_vehicle_config():

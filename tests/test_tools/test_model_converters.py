@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 import mmieee  # noqa: F401  (compat shims before mmpretrain)
+from mmieee.utils import ConfigError, UnknownKeyError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'model_converters',
@@ -300,7 +301,7 @@ def test_module_prefix_round_trip():
     assert all(torch.equal(plain[k], wrapped[k]) for k in plain)
     both = OrderedDict(prefixed)
     both['REM.0.param'] = sd['REM.0.param']
-    with pytest.raises(ValueError, match='REM.0.param'):
+    with pytest.raises(ConfigError, match='REM.0.param'):
         conv_tool.convert_official_state_dict(both)
 
 
@@ -308,11 +309,13 @@ def test_unknown_keys():
     sd = official_state_dict(seed=4)
     sd['module.bottleneck.weight'] = torch.zeros(3)
     sd['convOne.0.layers.0.bias'] = torch.zeros(3)  # official convs: no bias
-    with pytest.raises(KeyError) as err:
-        conv_tool.convert_official_state_dict(sd)
-    msg = str(err.value)
-    assert 'bottleneck.weight' in msg and 'convOne.0.layers.0.bias' in msg
-    assert '--allow-unknown' in msg
+    with pytest.raises(UnknownKeyError) as err:
+        conv_tool.convert_official_state_dict(sd, source='ckpt.pth')
+    assert str(err.value) == (
+        '2 key(s) of ckpt.pth are not in the official IEEE layout: '
+        'bottleneck.weight, convOne.0.layers.0.bias. Pass --allow-unknown '
+        '(allow_unknown=True) to drop them.')
+    assert err.value.keys == ['bottleneck.weight', 'convOne.0.layers.0.bias']
     new, dropped = conv_tool.convert_official_state_dict(
         sd, allow_unknown=True)
     assert 'bottleneck.weight' in dropped
@@ -373,8 +376,10 @@ def test_cli_bare_state_dict_and_unknown_key(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         conv_tool.main([str(src), str(tmp_path / 'no.pth')])
     assert exc.value.code == 2
-    assert f'Error: {src}: 1 key(s) of the checkpoint do not belong to ' \
-        'the official IEEE layout: extra.weight' in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f'Error: 1 key(s) of {src} are not in the official IEEE layout: '
+        'extra.weight. Pass --allow-unknown (allow_unknown=True) to drop '
+        'them.\n')
     assert not (tmp_path / 'no.pth').exists()
     conv_tool.main([str(src), str(dst), '--allow-unknown'])
     meta = torch.load(dst, weights_only=True)['meta']
@@ -414,6 +419,26 @@ def test_refused_file_and_missing_file_are_error_lines(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith(expected) and 'weights_only' not in err
     assert not marker.exists() and not (tmp_path / 'out.pth').exists()
+
+
+@pytest.mark.parametrize('bad', ['missing file', 'unknown key'])
+def test_bad_input_is_one_error_line_as_a_command(tools, tmp_path, bad):
+    """Run as users run it: exit status 2, one ``Error:`` line naming the
+    file (and the key), no traceback, no output file."""
+    src, dst = tmp_path / 'model.pth.tar-60', tmp_path / 'out.pth'
+    if bad == 'missing file':
+        expected = f"Error: checkpoint '{src}' does not exist"
+    else:
+        sd = official_state_dict(seed=8)
+        sd['module.extra.weight'] = torch.zeros(1)
+        torch.save(dict(state_dict=sd, epoch=60), src)
+        expected = (f'Error: 1 key(s) of {src} are not in the official IEEE '
+                    'layout: extra.weight. Pass --allow-unknown')
+    proc = tools.run([TOOL, src, dst], check=False, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(expected), proc.stderr
+    assert proc.stderr.count('\n') == 1, proc.stderr
+    assert not dst.exists()
 
 
 def test_cli_check_config(tmp_path, capsys):

@@ -118,28 +118,43 @@ def _tool_module():
     return conv
 
 
-def test_unknown_keys_and_unsafe_files_are_named(tools, tmp_path):
-    """As a command: ``Error: ...`` and exit status 2, nothing written."""
+def test_unknown_keys_are_one_error_line(tools, tmp_path):
+    """As a command: ``Error: ...`` naming the file and the keys, exit
+    status 2, no traceback, nothing written."""
+    src = tmp_path / 'bad.pth'
     torch.save({'TPM.Ro_start.Rotation.norm1.weight': torch.ones(2),
                 'RGB.base.extra.weight': torch.ones(2),
-                'something_else': torch.ones(1)}, tmp_path / 'bad.pth')
-    proc = tools.run([TOOL, tmp_path / 'bad.pth', tmp_path / 'out.pth'],
-                     check=False)
+                'something_else': torch.ones(1)}, src)
+    proc = tools.run([TOOL, src, tmp_path / 'out.pth'], check=False)
     assert proc.returncode == 2
-    assert proc.stderr.startswith('Error: 2 key(s) of ')
-    assert 'RGB.base.extra.weight, something_else' in proc.stderr
+    assert proc.stderr == (
+        f'Error: 2 key(s) of {src} are not in the official TOP-ReID layout: '
+        'RGB.base.extra.weight, something_else\n')
     assert not (tmp_path / 'out.pth').exists()
 
 
-def test_colliding_prefixes_and_unsafe_files_are_named(tmp_path):
-    from mmieee.utils import UnsafeCheckpointError
+def test_missing_file_is_one_error_line(tools, tmp_path):
+    src = tmp_path / 'RGBNT201_best.pth'
+    proc = tools.run([TOOL, src, tmp_path / 'out.pth'], check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == f"Error: checkpoint '{src}' does not exist\n"
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_colliding_prefixes_and_unsafe_files_are_named(tmp_path, capsys):
     conv = _tool_module()
+    out = tmp_path / 'out.pth'
     torch.save({'a.weight': torch.ones(1), 'module.a.weight': torch.ones(1)},
                tmp_path / 'twice.pth')
-    with pytest.raises(ValueError, match=r'twice.pth holds both "a.weight"'):
-        conv.main([str(tmp_path / 'twice.pth'), str(tmp_path / 'out.pth')])
     # an object beyond tensors needs the full unpickler: refused
     torch.save({'x': argparse.Namespace(a=1)}, tmp_path / 'unsafe.pth')
-    with pytest.raises(UnsafeCheckpointError, match='unsafe.pth'):
-        conv.main([str(tmp_path / 'unsafe.pth'), str(tmp_path / 'out.pth')])
-    assert not (tmp_path / 'out.pth').exists()
+    for name, expected in (
+            ('twice.pth', f'Error: {tmp_path / "twice.pth"} holds both '
+             '"a.weight" and "module.a.weight"'),
+            ('unsafe.pth', 'Error: Refusing to load checkpoint '
+             f'{tmp_path / "unsafe.pth"}')):
+        with pytest.raises(SystemExit) as exc:
+            conv.main([str(tmp_path / name), str(out)])
+        assert exc.value.code == 2
+        assert capsys.readouterr().err.startswith(expected)
+    assert not out.exists()

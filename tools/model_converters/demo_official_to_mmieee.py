@@ -56,7 +56,13 @@ from torch import Tensor
 import mmieee  # noqa: F401  (compat shims before mmpretrain)
 from mmieee.models.necks.hdm import modality_combinations
 from mmieee.models.weight_init import openai_visual_key_to_reid_vit
-from mmieee.utils import check_converted_weights
+from mmieee.utils import (check_converted_weights, check_output_file,
+                          exit_on_user_error)
+from mmieee.utils.official_checkpoint import (load_official_state_dict,
+                                              naming_source, require_converted,
+                                              save_converted_checkpoint,
+                                              strip_module_prefix,
+                                              unknown_keys_error)
 
 #: Official modality letters / module prefixes -> modality index.
 LETTERS = 'rnt'
@@ -77,15 +83,9 @@ HEAD_BRANCHES = {
     '_t': 'global_2'
 }
 
-_PREFIX = 'module.'
+#: What the official keys belong to, for messages.
+LAYOUT = 'the official DeMo layout with the CLIP backbone'
 _STREAM = 'backbone.streams.0.'
-
-
-class UnknownKeyError(KeyError):
-    """A key of the official checkpoint that the converter cannot place."""
-
-    def __str__(self) -> str:  # KeyError would print the repr
-        return str(self.args[0])
 
 
 def _map_key(key: str, value: Tensor) -> Tuple[Optional[str], Tensor]:
@@ -141,25 +141,10 @@ def _map_key(key: str, value: Tensor) -> Tuple[Optional[str], Tensor]:
     return None, value
 
 
-def strip_module_prefix(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
-    """Remove the DataParallel ``module.`` prefix from every key that has it.
-
-    Raises:
-        ValueError: If removing it makes two keys collide.
-    """
-    out = OrderedDict()
-    for key, value in state_dict.items():
-        new = key[len(_PREFIX):] if key.startswith(_PREFIX) else key
-        if new in out:
-            raise ValueError(f'Both "{new}" and "{_PREFIX}{new}" are in the '
-                             'checkpoint; it is ambiguous which to keep.')
-        out[new] = value
-    return out
-
-
 def convert_official_state_dict(
         state_dict: Dict[str, Tensor],
-        allow_unknown: bool = False
+        allow_unknown: bool = False,
+        source: str = 'the checkpoint'
 ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
     """Rename an official DeMo state dict to mmieee's DeMo model.
 
@@ -168,17 +153,20 @@ def convert_official_state_dict(
             (keys with or without ``module.``).
         allow_unknown (bool): Drop keys outside the official layout instead
             of raising. Defaults to False.
+        source (str): Where it came from, for messages. Defaults to
+            ``'the checkpoint'``.
 
     Returns:
         tuple: ``(new_state_dict, dropped_keys)`` (the dropped keys are the
         unknown ones, only with ``allow_unknown``).
 
     Raises:
-        UnknownKeyError: Keys outside the layout (all named).
-        ValueError: Colliding keys, or HDM query tokens missing or not
-            (1, 1, D) each.
+        UnknownKeyError: Keys outside the layout (named, with ``source``).
+        ConfigError: Two keys differ only by ``module.`` (both named).
+        ValueError: Two keys map to one, or HDM query tokens missing or not
+            of one shape.
     """
-    state_dict = strip_module_prefix(state_dict)
+    state_dict = strip_module_prefix(state_dict, source)
     new_sd: 'OrderedDict[str, Tensor]' = OrderedDict()
     queries: Dict[int, Tensor] = {}
     unknown = []
@@ -195,11 +183,9 @@ def convert_official_state_dict(
                              f'second is "{key}").')
         new_sd[new_key] = new_value
     if unknown and not allow_unknown:
-        raise UnknownKeyError(
-            f'{len(unknown)} key(s) of the checkpoint do not belong to the '
-            'official DeMo layout with the CLIP backbone: '
-            f'{", ".join(unknown[:20])}{" ..." if len(unknown) > 20 else ""}'
-            '. (The ImageNet-ViT variant is not supported.) Pass '
+        raise unknown_keys_error(
+            unknown, source, LAYOUT,
+            '(The ImageNet-ViT variant is not supported.) Pass '
             '--allow-unknown (allow_unknown=True) to drop them.')
     if queries:
         if sorted(queries) != list(range(len(COMBINATIONS))) or len(
@@ -216,6 +202,9 @@ def convert_official_state_dict(
 
 def describe(state_dict: Dict[str, Tensor]) -> Dict[str, object]:
     """What the converted checkpoint is: the config values it needs.
+
+    Args:
+        state_dict (dict[str, Tensor]): A converted (mmieee) state dict.
 
     Returns:
         dict: ``num_classes``, ``num_cameras``, ``atmoe_heads``, ``direct``
@@ -241,23 +230,8 @@ def describe(state_dict: Dict[str, Tensor]) -> Dict[str, object]:
     return info
 
 
-def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
-    """Read an official checkpoint (a bare state dict, or a dict with
-    ``state_dict``) with mmieee's safe loader (no code from the file runs;
-    ``MMIEEE_TRUST_CHECKPOINTS=1`` admits a trusted file holding other
-    objects)."""
-    from mmieee.utils import load_from_local
-    ckpt = load_from_local(path, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise TypeError(f'{path}: expected a dict, got {type(ckpt).__name__}.')
-    state_dict = ckpt.get('state_dict', ckpt)
-    if not isinstance(state_dict, dict) or not all(
-            isinstance(v, Tensor) for v in state_dict.values()):
-        raise TypeError(f'{path}: "state_dict" is not a mapping of tensors.')
-    return state_dict
-
-
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(
         description='Convert a state dict of the official DeMo code '
         '(github.com/924973292/DeMo, CLIP backbone) to an mmieee checkpoint.')
@@ -274,15 +248,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    state_dict = load_official_checkpoint(args.src)
-    new_sd, dropped = convert_official_state_dict(
-        state_dict, allow_unknown=args.allow_unknown)
-    if not new_sd:
-        raise ValueError(
-            f'nothing to convert: none of the {len(state_dict)} keys of '
-            f'{args.src} belongs to the official DeMo layout.')
+def convert(args: argparse.Namespace) -> None:
+    """Read, convert, check and write (see the module docstring).
+
+    Args:
+        args (argparse.Namespace): From :func:`parse_args`.
+
+    Raises:
+        ConfigError: A missing input, keys outside the official layout
+            (unless ``--allow-unknown``), incomplete HDM query tokens or
+            nothing to convert; the message names the file.
+        NotACheckpointError, UnsafeCheckpointError: The input cannot be
+            read safely.
+        CheckpointMismatchError: ``--check-config``'s model does not fit.
+        OutputWriteError: ``DST`` cannot be written.
+    """
+    check_output_file(args.dst, 'DST')
+    state_dict = load_official_state_dict(args.src)
+    with naming_source(args.src):
+        new_sd, dropped = convert_official_state_dict(
+            state_dict, allow_unknown=args.allow_unknown, source=args.src)
+    require_converted(new_sd, len(state_dict), args.src, LAYOUT)
     info = describe(new_sd)
     print(f'Converted {len(state_dict) - len(dropped)} official tensors from '
           f'{args.src} into {len(new_sd)} mmieee tensors; no key dropped'
@@ -295,23 +281,29 @@ def main(argv=None) -> None:
     if args.check_config:
         check_converted_weights(new_sd, args.check_config)
         print(f'OK: loads strictly into the model of {args.check_config}.')
-    from mmieee import __version__
-    meta = dict(
-        converted_from='official DeMo (github.com/924973292/DeMo)',
-        # the official forward takes x['RGB'], x['NI'], x['TI']
-        modalities=['RGB', 'NI', 'TI'],
-        source=args.src,
-        mmieee_version=__version__,
-        dropped_keys=dropped,
-        **info)
-    torch.save({'state_dict': new_sd, 'meta': meta}, args.dst)
+    save_converted_checkpoint(
+        args.dst, new_sd,
+        dict(
+            converted_from='official DeMo (github.com/924973292/DeMo)',
+            # the official forward takes x['RGB'], x['NI'], x['TI']
+            modalities=['RGB', 'NI', 'TI'],
+            source=args.src,
+            dropped_keys=dropped,
+            **info))
     print(f'Saved {args.dst}.')
 
 
+def main(argv: Optional[List[str]] = None) -> None:
+    """Run :func:`convert`; a user error ends the process with ``Error:
+    <message>`` and exit status 2.
+
+    Args:
+        argv (list[str], optional): The arguments; default ``sys.argv``.
+    """
+    args = parse_args(argv)
+    with exit_on_user_error():
+        convert(args)
+
+
 if __name__ == '__main__':
-    try:
-        main()
-    except (KeyError, ValueError, TypeError, RuntimeError,
-            FileNotFoundError) as err:
-        # a one-line reason instead of a traceback
-        raise SystemExit(f'error: {err}')
+    main()

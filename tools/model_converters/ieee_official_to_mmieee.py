@@ -43,7 +43,6 @@ official model never calls). Any other key is an error naming it, unless
 taken from the tensors; nothing assumes ResNet-50 / 768 / 128 / 6 parts.
 """
 import argparse
-import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -51,17 +50,19 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import Tensor
 
+from mmieee.utils import (check_converted_weights, check_output_file,
+                          exit_on_user_error)
+from mmieee.utils.official_checkpoint import (MODULE_PREFIX,
+                                              load_official_state_dict,
+                                              naming_source, require_converted,
+                                              save_converted_checkpoint,
+                                              strip_module_prefix,
+                                              unknown_keys_error)
+
 #: Official part-branch suffix → mmieee stream index.
 MODALITY_INDEX = {'R': 0, 'N': 1, 'T': 2}
-
-_PREFIX = 'module.'
-
-
-class UnknownKeyError(KeyError):
-    """A key of the official checkpoint that the converter cannot place."""
-
-    def __str__(self) -> str:  # KeyError would print the repr
-        return str(self.args[0])
+#: What the official keys belong to, for messages.
+LAYOUT = 'the official IEEE layout'
 
 
 def _conv_bn(name: str) -> Dict[str, str]:
@@ -139,25 +140,10 @@ def _map_key(key: str, value: Tensor) -> Tuple[Optional[str], Tensor, str]:
     return None, value, 'unknown'
 
 
-def strip_module_prefix(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
-    """Remove the DataParallel ``module.`` prefix from every key that has it.
-
-    Raises:
-        ValueError: If removing it makes two keys collide.
-    """
-    out = OrderedDict()
-    for key, value in state_dict.items():
-        new = key[len(_PREFIX):] if key.startswith(_PREFIX) else key
-        if new in out:
-            raise ValueError(f'Both "{new}" and "{_PREFIX}{new}" are in the '
-                             'checkpoint; it is ambiguous which to keep.')
-        out[new] = value
-    return out
-
-
 def convert_official_state_dict(
         state_dict: Dict[str, Tensor],
-        allow_unknown: bool = False
+        allow_unknown: bool = False,
+        source: str = 'the checkpoint'
 ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
     """Rename an official IEEE state dict to mmieee's ``official`` variant.
 
@@ -166,6 +152,8 @@ def convert_official_state_dict(
             with or without the ``module.`` prefix).
         allow_unknown (bool): Drop keys the converter cannot classify instead
             of raising. Defaults to False.
+        source (str): Where it came from, for messages. Defaults to
+            ``'the checkpoint'``.
 
     Returns:
         tuple: ``(new_state_dict, dropped_keys)``: the mmieee state dict, and
@@ -173,10 +161,11 @@ def convert_official_state_dict(
 
     Raises:
         UnknownKeyError: If a key cannot be classified and not
-            ``allow_unknown``; the message names every such key.
-        ValueError: On a malformed tensor shape or colliding keys.
+            ``allow_unknown``; the message names such keys and ``source``.
+        ConfigError: Two keys differ only by ``module.`` (both named).
+        ValueError: On a malformed tensor shape.
     """
-    state_dict = strip_module_prefix(state_dict)
+    state_dict = strip_module_prefix(state_dict, source)
     new_sd: 'OrderedDict[str, Tensor]' = OrderedDict()
     dropped, unknown = [], []
     for key, value in state_dict.items():
@@ -189,42 +178,31 @@ def convert_official_state_dict(
                              f'(the second is "{key}").')
         new_sd[new_key] = new_value
     if unknown and not allow_unknown:
-        raise UnknownKeyError(
-            f'{len(unknown)} key(s) of the checkpoint do not belong to the '
-            f'official IEEE layout: {", ".join(unknown)}. Pass '
-            '--allow-unknown (allow_unknown=True) to drop them.')
+        raise unknown_keys_error(
+            unknown, source, LAYOUT,
+            'Pass --allow-unknown (allow_unknown=True) to drop them.')
     return new_sd, dropped + unknown
 
 
 def drop_reason(key: str) -> str:
-    """Why :func:`convert_official_state_dict` dropped ``key``."""
-    key = key[len(_PREFIX):] if key.startswith(_PREFIX) else key
+    """Why :func:`convert_official_state_dict` dropped ``key``.
+
+    Args:
+        key (str): An official key, with or without ``module.``.
+
+    Returns:
+        str: The reason, ``'not part of the official layout'`` for a key
+        dropped by ``allow_unknown``.
+    """
+    if key.startswith(MODULE_PREFIX):
+        key = key[len(MODULE_PREFIX):]
     reason = _map_key(key, torch.zeros(1))[2]
     return 'not part of the official layout' if reason == 'unknown' \
         else reason
 
 
-def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
-    """Read an official checkpoint: a dict with ``state_dict`` or a bare one.
-
-    The file is read with mmieee's safe loader (torch's ``weights_only``
-    unpickler plus numpy types); set ``MMIEEE_TRUST_CHECKPOINTS=1`` to read
-    a trusted file that holds other objects.
-
-    Raises:
-        NotACheckpointError: No state dict of tensors in the file.
-    """
-    from mmieee.utils import NotACheckpointError, load_from_local
-    ckpt = load_from_local(path, map_location='cpu')
-    state_dict = ckpt.get('state_dict', ckpt)
-    if not isinstance(state_dict, dict) or not all(
-            isinstance(v, Tensor) for v in state_dict.values()):
-        raise NotACheckpointError(
-            f'{path}: "state_dict" is not a mapping of tensors.')
-    return state_dict
-
-
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(
         description='Convert an official IEEE (ziwang1121/IEEE) checkpoint '
         'to an mmieee checkpoint for the official-variant model.')
@@ -243,25 +221,26 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def convert(args: argparse.Namespace) -> None:
-    """Read, convert, check and write (see the module docstring)."""
-    from mmieee import __version__
-    from mmieee.utils import (ConfigError, check_converted_weights,
-                              check_output_file, writing)
-    if not osp.isfile(args.src):
-        raise ConfigError(f'checkpoint {args.src!r} does not exist')
+    """Read, convert, check and write (see the module docstring).
+
+    Args:
+        args (argparse.Namespace): From :func:`parse_args`.
+
+    Raises:
+        ConfigError: A missing input, keys outside the official layout
+            (unless ``--allow-unknown``), a malformed tensor or nothing to
+            convert; the message names the file.
+        NotACheckpointError, UnsafeCheckpointError: The input cannot be
+            read safely.
+        CheckpointMismatchError: ``--check-config``'s model does not fit.
+        OutputWriteError: ``DST`` cannot be written.
+    """
     check_output_file(args.dst, 'DST')
-    state_dict = load_official_checkpoint(args.src)
-    try:
+    state_dict = load_official_state_dict(args.src)
+    with naming_source(args.src):
         new_sd, dropped = convert_official_state_dict(
-            state_dict, allow_unknown=args.allow_unknown)
-    except (UnknownKeyError, ValueError) as err:
-        raise ConfigError(f'{args.src}: {err}') from err
-    if not new_sd:
-        raise ConfigError(
-            f'nothing to convert: none of the {len(state_dict)} keys of '
-            f'{args.src} belongs to the official IEEE layout (all dropped), '
-            'so the output would be an empty checkpoint. Is it an official '
-            'IEEE checkpoint?')
+            state_dict, allow_unknown=args.allow_unknown, source=args.src)
+    require_converted(new_sd, len(state_dict), args.src, LAYOUT)
     print(f'Converted {len(new_sd)} tensors from {args.src}.')
     if dropped:
         print(f'Dropped {len(dropped)} official key(s):')
@@ -270,21 +249,24 @@ def convert(args: argparse.Namespace) -> None:
     if args.check_config:
         check_converted_weights(new_sd, args.check_config)
         print(f'OK: loads strictly into the model of {args.check_config}.')
-    meta = dict(
-        converted_from='official IEEE (ziwang1121/IEEE)',
-        # the official streams 0, 1, 2 are RGB, NI, TI
-        modalities=['RGB', 'NI', 'TI'],
-        source=args.src,
-        mmieee_version=__version__,
-        dropped_keys=dropped)
-    with writing(args.dst):
-        torch.save({'state_dict': new_sd, 'meta': meta}, args.dst)
+    save_converted_checkpoint(
+        args.dst, new_sd,
+        dict(
+            converted_from='official IEEE (ziwang1121/IEEE)',
+            # the official streams 0, 1, 2 are RGB, NI, TI
+            modalities=['RGB', 'NI', 'TI'],
+            source=args.src,
+            dropped_keys=dropped))
     print(f'Saved {args.dst}.')
 
 
-def main(argv=None) -> None:
-    import mmieee  # noqa: F401  (compat shims before mmpretrain)
-    from mmieee.utils import exit_on_user_error
+def main(argv: Optional[List[str]] = None) -> None:
+    """Run :func:`convert`; a user error ends the process with ``Error:
+    <message>`` and exit status 2.
+
+    Args:
+        argv (list[str], optional): The arguments; default ``sys.argv``.
+    """
     args = parse_args(argv)
     with exit_on_user_error():
         convert(args)

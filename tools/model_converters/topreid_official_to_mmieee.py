@@ -51,15 +51,18 @@ an error naming it.
 """
 import argparse
 import re
-import sys
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
-import mmieee  # noqa: F401 isort:skip (shims before mmpretrain loads)
-import torch
 from torch import Tensor
 
-from mmieee.utils import USER_ERRORS, check_converted_weights, load_from_local
+from mmieee.utils import (check_converted_weights, check_output_file,
+                          exit_on_user_error)
+from mmieee.utils.official_checkpoint import (load_official_state_dict,
+                                              naming_source, require_converted,
+                                              save_converted_checkpoint,
+                                              strip_module_prefix,
+                                              unknown_keys_error)
 
 #: Official stream name -> mmieee modality index (RGB, NI, TI order).
 STREAMS = {'RGB': 0, 'NI': 1, 'TI': 2}
@@ -76,18 +79,13 @@ _LAYER_RENAMES = (
     ('mlp.fc2.', 'ffn.layers.1.'), ('attn.normy.', 'attn.ln_kv.'),
     ('attn.q_.', 'attn.q.'), ('attn.k_.', 'attn.k.'), ('attn.v_.', 'attn.v.'),
 )
-_PREFIX = 'module.'
+#: What the official keys belong to, for messages.
+LAYOUT = 'the official TOP-ReID layout'
 _HEAD_PARAMS = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
 
 
-class UnknownKeyError(KeyError):
-    """A key of the checkpoint outside the official TOP-ReID layout."""
-
-    def __str__(self) -> str:  # KeyError would print the repr
-        return str(self.args[0])
-
-
 def _layer(rest: str) -> str:
+    """An official ViT / TPM / CRM block's sub-module name in mmieee."""
     for old, new in _LAYER_RENAMES:
         if rest.startswith(old):
             return new + rest[len(old):]
@@ -96,6 +94,10 @@ def _layer(rest: str) -> str:
 
 def map_key(key: str, direct: int = 1) -> Tuple[Optional[str], str]:
     """The mmieee key of one official key (without ``module.``).
+
+    Args:
+        key (str): The official key.
+        direct (int): The official ``MODEL.DIRECT`` (1 or 0). Defaults to 1.
 
     Returns:
         tuple: ``(new_key, reason)``; ``new_key`` is None for a dropped key
@@ -149,24 +151,6 @@ def map_key(key: str, direct: int = 1) -> Tuple[Optional[str], str]:
     return None, 'unknown'
 
 
-def strip_module_prefix(state_dict: Dict[str, Tensor],
-                        source: str = 'the checkpoint') -> Dict[str, Tensor]:
-    """Remove DataParallel's ``module.`` prefix from every key that has it.
-
-    Raises:
-        ValueError: Removing it makes two keys collide (both named).
-    """
-    out = OrderedDict()
-    for key, value in state_dict.items():
-        new = key[len(_PREFIX):] if key.startswith(_PREFIX) else key
-        if new in out:
-            raise ValueError(f'{source} holds both "{new}" and '
-                             f'"{_PREFIX}{new}"; it is ambiguous which to '
-                             'keep')
-        out[new] = value
-    return out
-
-
 def convert_official_state_dict(
         state_dict: Dict[str, Tensor],
         direct: int = 1,
@@ -178,15 +162,18 @@ def convert_official_state_dict(
         state_dict (dict[str, Tensor]): Official keys, with or without
             ``module.``.
         direct (int): The official ``MODEL.DIRECT`` (1 or 0). Defaults to 1.
-        source (str): Where it came from, for messages.
+        source (str): Where it came from, for messages. Defaults to
+            ``'the checkpoint'``.
 
     Returns:
         tuple: The mmieee state dict and the dropped ``(key, reason)`` pairs
         in input order.
 
     Raises:
-        UnknownKeyError: Keys outside the official layout (all named).
-        ValueError: ``direct`` is not 0 or 1, or colliding keys.
+        UnknownKeyError: Keys outside the official layout (named, with
+            ``source``).
+        ConfigError: Two keys differ only by ``module.`` (both named).
+        ValueError: ``direct`` is not 0 or 1.
     """
     if direct not in (0, 1):
         raise ValueError(f'direct must be 0 or 1, got {direct!r}')
@@ -201,36 +188,12 @@ def convert_official_state_dict(
             continue
         new_sd[new_key] = value
     if unknown:
-        raise UnknownKeyError(
-            f'{len(unknown)} key(s) of {source} are not in the official '
-            f'TOP-ReID layout: {", ".join(k for k, _ in unknown)}')
+        raise unknown_keys_error([k for k, _ in unknown], source, LAYOUT)
     return new_sd, dropped
 
 
-def load_official_checkpoint(path: str) -> Dict[str, Tensor]:
-    """Read an official checkpoint (a state dict, or a dict holding one as
-    ``state_dict`` / ``model``) with mmieee's safe loader (tensors only;
-    ``MMIEEE_TRUST_CHECKPOINTS=1`` for a trusted file with other objects).
-
-    Raises:
-        TypeError: The file holds no state dict of tensors (named).
-    """
-    ckpt = load_from_local(path, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise TypeError(f'{path}: expected a state dict, got '
-                        f'{type(ckpt).__name__}')
-    for key in ('state_dict', 'model'):
-        if key in ckpt and isinstance(ckpt[key], dict):
-            ckpt = ckpt[key]
-            break
-    bad = [k for k, v in ckpt.items() if not isinstance(v, Tensor)]
-    if bad:
-        raise TypeError(f'{path}: not a state dict of tensors (e.g. key '
-                        f'{bad[0]!r} holds a {type(ckpt[bad[0]]).__name__})')
-    return ckpt
-
-
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(
         description='Convert a state dict of the official TOP-ReID code '
         '(github.com/924973292/TOP-ReID) to an mmieee checkpoint.')
@@ -246,12 +209,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    state_dict = strip_module_prefix(load_official_checkpoint(args.src),
+def convert(args: argparse.Namespace) -> None:
+    """Read, convert, check and write (see the module docstring).
+
+    Args:
+        args (argparse.Namespace): From :func:`parse_args`.
+
+    Raises:
+        ConfigError: A missing input, keys outside the official layout or
+            nothing to convert; the message names the file.
+        NotACheckpointError, UnsafeCheckpointError: The input cannot be
+            read safely.
+        CheckpointMismatchError: ``--check-config``'s model does not fit.
+        OutputWriteError: ``DST`` cannot be written.
+    """
+    check_output_file(args.dst, 'DST')
+    state_dict = strip_module_prefix(load_official_state_dict(args.src),
                                      args.src)
-    new_sd, dropped = convert_official_state_dict(
-        state_dict, direct=args.direct, source=args.src)
+    with naming_source(args.src):
+        new_sd, dropped = convert_official_state_dict(
+            state_dict, direct=args.direct, source=args.src)
+    require_converted(new_sd, len(state_dict), args.src, LAYOUT)
     print(f'Converted {len(new_sd)} tensors from {args.src} '
           f'(DIRECT {args.direct}).')
     values = sum(state_dict[k].numel() for k, _ in dropped)
@@ -261,24 +239,29 @@ def main(argv=None) -> int:
     if args.check_config:
         check_converted_weights(new_sd, args.check_config)
         print(f'OK: loads strictly into the model of {args.check_config}.')
-    from mmieee import __version__
-    meta = dict(
-        converted_from='official TOP-ReID (github.com/924973292/TOP-ReID)',
-        modalities=['RGB', 'NI', 'TI'],
-        source=args.src,
-        direct=args.direct,
-        mmieee_version=__version__,
-        dropped_keys=[k for k, _ in dropped])
-    torch.save({'state_dict': new_sd, 'meta': meta}, args.dst)
+    save_converted_checkpoint(
+        args.dst, new_sd,
+        dict(
+            converted_from='official TOP-ReID '
+            '(github.com/924973292/TOP-ReID)',
+            modalities=['RGB', 'NI', 'TI'],
+            source=args.src,
+            direct=args.direct,
+            dropped_keys=[k for k, _ in dropped]))
     print(f'Saved {args.dst}.')
-    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Run :func:`convert`; a user error ends the process with ``Error:
+    <message>`` and exit status 2.
+
+    Args:
+        argv (list[str], optional): The arguments; default ``sys.argv``.
+    """
+    args = parse_args(argv)
+    with exit_on_user_error():
+        convert(args)
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (KeyError, ValueError, TypeError, RuntimeError,
-            FileNotFoundError) + USER_ERRORS as err:
-        # a one-line reason naming the file / key instead of a traceback
-        print(f'Error: {err}', file=sys.stderr)
-        sys.exit(2)
+    main()

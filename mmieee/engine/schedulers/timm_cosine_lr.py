@@ -32,6 +32,7 @@ from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
 
 from mmieee.registry import PARAM_SCHEDULERS
+from mmieee.utils.arg_checks import check_int
 
 #: Draws of the noise before giving up (the official loop has no limit; with
 #: ``noise_pct`` >= 0.01 one draw in three or fewer is accepted).
@@ -121,14 +122,8 @@ class TimmCosineLR(LRSchedulerMixin, _ParamScheduler):
                  by_epoch: bool = True,
                  verbose: bool = False):
         name = type(self).__name__
-        if isinstance(t_initial, bool) or not isinstance(
-                t_initial, int) or t_initial <= 0:
-            raise ValueError(f'{name}: t_initial must be a positive integer '
-                             f'(the number of epochs), got {t_initial!r}.')
-        if isinstance(warmup_t, bool) or not isinstance(
-                warmup_t, int) or warmup_t < 0:
-            raise ValueError(f'{name}: warmup_t must be an integer >= 0, '
-                             f'got {warmup_t!r}.')
+        check_int(name, 't_initial', t_initial)
+        check_int(name, 'warmup_t', warmup_t, 0)
         for arg, value in (('lr_min', lr_min),
                            ('warmup_lr_init', warmup_lr_init)):
             if not isinstance(value, (int, float)) or isinstance(

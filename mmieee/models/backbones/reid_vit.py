@@ -40,6 +40,7 @@ from mmpretrain.models.utils import resize_pos_embed
 from torch import nn
 
 from mmieee.registry import MODELS, WEIGHT_INITIALIZERS
+from mmieee.utils.arg_checks import check_int
 
 from ..weight_init import split_weight_loaders
 
@@ -98,9 +99,7 @@ class ReIDViT(VisionTransformer):
                  **kwargs) -> None:
         super().__init__(
             interpolate_mode=interpolate_mode, out_type=out_type, **kwargs)
-        if not isinstance(num_cameras, int) or num_cameras < 0:
-            raise ValueError('ReIDViT: num_cameras must be an integer >= 0, '
-                             f'got {num_cameras!r}')
+        check_int('ReIDViT', 'num_cameras', num_cameras, 0)
         if camera_tokens not in CAMERA_TOKENS:
             raise ValueError(f'ReIDViT: camera_tokens must be one of '
                              f'{CAMERA_TOKENS}, got {camera_tokens!r}')

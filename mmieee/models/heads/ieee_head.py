@@ -40,6 +40,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 _CE_REDUCTIONS = ('sum', 'mean')
 _INPUT_LEVELS = ('modality', 'fused')
@@ -100,9 +101,7 @@ class IEEEHead(BaseModule):
                  topk: Sequence[int] = (1, ),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f'IEEEHead: num_classes must be a positive int, '
-                             f'got {num_classes!r}')
+        check_int('IEEEHead', 'num_classes', num_classes)
         if ce_reduction not in _CE_REDUCTIONS:
             raise ValueError(f'IEEEHead: ce_reduction must be one of '
                              f'{_CE_REDUCTIONS}, got {ce_reduction!r}')

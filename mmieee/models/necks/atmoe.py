@@ -38,6 +38,7 @@ from mmpretrain.models.utils import QuickGELU
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 
 def _mlp(dims_in: int, dims_out: int) -> nn.Sequential:
@@ -76,10 +77,7 @@ class ATMoE(BaseModule):
         for name, value in (('embed_dims', embed_dims),
                             ('num_experts', num_experts),
                             ('num_heads', num_heads)):
-            if isinstance(value, bool) or not isinstance(value,
-                                                         int) or value < 1:
-                raise ValueError(f'ATMoE: {name} must be a positive int, '
-                                 f'got {value!r}')
+            check_int('ATMoE', name, value)
         if embed_dims % num_heads:
             raise ValueError(f'ATMoE: embed_dims={embed_dims} is not '
                              f'divisible by num_heads={num_heads}')

@@ -33,6 +33,7 @@ from mmpretrain.models.backbones.vision_transformer import \
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 from ..backbones.reid_vit import deterministic_attention
 
@@ -72,12 +73,8 @@ class ComplementaryReconstruction(BaseModule):
                  num_layers: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(num_modalities, int) or num_modalities < 2:
-            raise ValueError('ComplementaryReconstruction: num_modalities '
-                             f'must be an int >= 2, got {num_modalities!r}')
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError('ComplementaryReconstruction: num_layers must '
-                             f'be a positive int, got {num_layers!r}')
+        check_int(type(self).__name__, 'num_modalities', num_modalities, 2)
+        check_int(type(self).__name__, 'num_layers', num_layers)
         self.num_modalities = num_modalities
         self.embed_dims = embed_dims
         self.units = ModuleDict({

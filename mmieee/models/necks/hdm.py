@@ -28,6 +28,7 @@ from mmengine.model import BaseModule, ModuleList
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 
 def modality_combinations(num_modalities: int) -> List[Tuple[int, ...]]:
@@ -82,10 +83,7 @@ class HDM(BaseModule):
         for name, value in (('embed_dims', embed_dims),
                             ('num_modalities', num_modalities),
                             ('num_heads', num_heads)):
-            if isinstance(value, bool) or not isinstance(value,
-                                                         int) or value < 1:
-                raise ValueError(f'HDM: {name} must be a positive int, got '
-                                 f'{value!r}')
+            check_int('HDM', name, value)
         if embed_dims % num_heads:
             raise ValueError(f'HDM: embed_dims={embed_dims} is not divisible '
                              f'by num_heads={num_heads}')

@@ -23,6 +23,7 @@ from mmpretrain.models.utils import QuickGELU
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 
 @MODELS.register_module()
@@ -49,10 +50,7 @@ class PIFE(BaseModule):
         super().__init__(init_cfg=init_cfg)
         for name, value in (('embed_dims', embed_dims),
                             ('num_modalities', num_modalities)):
-            if isinstance(value, bool) or not isinstance(value,
-                                                         int) or value < 1:
-                raise ValueError(f'PIFE: {name} must be a positive int, got '
-                                 f'{value!r}')
+            check_int('PIFE', name, value)
         self.embed_dims = embed_dims
         self.num_modalities = num_modalities
         self.reduces = ModuleList([

@@ -45,6 +45,7 @@ from mmengine.model import BaseModule, ModuleList
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 from ..backbones.reid_vit import deterministic_attention
 
@@ -153,9 +154,7 @@ class TokenPermutation(BaseModule):
                  feedforward_channels: int = 3072,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(num_modalities, int) or num_modalities < 2:
-            raise ValueError('TokenPermutation: num_modalities must be an '
-                             f'int >= 2, got {num_modalities!r}')
+        check_int(type(self).__name__, 'num_modalities', num_modalities, 2)
         self.num_modalities = num_modalities
         self.embed_dims = embed_dims
         self.out_channels = num_modalities * embed_dims

@@ -281,7 +281,7 @@ def test_lr_at_follows_the_formula():
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(t_initial=0), 't_initial must be a positive integer'),
+    (dict(t_initial=0), 't_initial must be an integer >= 1'),
     (dict(t_initial=10, warmup_t=-1), 'warmup_t must be an integer >= 0'),
     (dict(t_initial=10, lr_min=-1e-6), 'lr_min must be a finite number'),
     (dict(t_initial=10, warmup_lr_init=float('nan')),

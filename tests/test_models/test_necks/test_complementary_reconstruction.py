@@ -106,7 +106,7 @@ def test_refuses_nothing_or_everything_missing():
             crm.reconstruct(tokens, missing)
     with pytest.raises(ValueError, match='built for 3 modalities, got 2'):
         crm.loss(tokens[:2])
-    with pytest.raises(ValueError, match='num_layers must be a positive'):
+    with pytest.raises(ValueError, match='num_layers must be an integer >= 1'):
         _crm(num_layers=0)
 
 

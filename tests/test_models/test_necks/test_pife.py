@@ -46,5 +46,5 @@ def test_wrong_inputs_are_named():
         pife([torch.randn(1, 4, 8)] * 2)
     with pytest.raises(ValueError, match=r'embed_dims = 8, got \(1, 4, 6\)'):
         pife([torch.randn(1, 4, 6)] * 3)
-    with pytest.raises(ValueError, match='embed_dims must be a positive int'):
+    with pytest.raises(ValueError, match='embed_dims must be an integer >= 1'):
         PIFE(embed_dims=0)
