@@ -74,7 +74,7 @@ class Command:
         inline (bool): Written inline in the prose, not in a code block.
         block (CodeBlock, optional): The block it is in.
         setup (tuple[str, ...]): The variable assignments above it in its
-            block (``CKPT=...``), in order: run them first.
+            page (``CKPT=...``), in order: run them first.
     """
     page: str
     line: int
@@ -188,12 +188,15 @@ def _split_statements(code: str) -> List[str]:
     return [p for p in parts if p]
 
 
-def block_commands(block: CodeBlock) -> List[Command]:
+def block_commands(block: CodeBlock,
+                   setup: Tuple[str, ...] = ()) -> List[Command]:
     """The commands of a shell block.
 
     Args:
         block (CodeBlock): A block whose ``lang`` is in
             :data:`SHELL_LANGUAGES`.
+        setup (tuple[str, ...]): Assignments of the page's earlier blocks
+            (a reader's shell still has them).
 
     Returns:
         list[Command]: Every command and assignment, in order; a
@@ -201,7 +204,7 @@ def block_commands(block: CodeBlock) -> List[Command]:
     """
     lines = block.text.splitlines()
     commands: List[Command] = []
-    setup: List[str] = []
+    setup = list(setup)
     above: List[str] = []
     i = 0
     while i < len(lines):
@@ -282,10 +285,14 @@ def page_commands(path: Path, root: Optional[Path] = None) -> List[Command]:
         root (Path, optional): Pages are named relative to it.
 
     Returns:
-        list[Command]: Block commands first, then inline ones.
+        list[Command]: Block commands first (each with the assignments of
+        the blocks above it), then inline ones.
     """
-    commands = []
+    commands: List[Command] = []
     for block in code_blocks(path, root):
         if block.lang in SHELL_LANGUAGES:
-            commands += block_commands(block)
+            setup = commands[-1].setup if commands else ()
+            if commands and commands[-1].is_assignment:
+                setup = setup + (commands[-1].source, )
+            commands += block_commands(block, setup)
     return commands + inline_commands(path, root)

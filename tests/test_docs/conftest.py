@@ -207,3 +207,10 @@ def sandbox(tmp_path, mpl_dir):
         return made[-1]
 
     return make
+
+
+@pytest.fixture(scope='session')
+def clone(tmp_path_factory, mpl_dir) -> Sandbox:
+    """One sandbox for the test session (per xdist worker), for commands
+    that stop before writing anything."""
+    return Sandbox(tmp_path_factory.mktemp('clone'), SMALL_SET, mpl_dir)
