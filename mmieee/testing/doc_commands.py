@@ -69,8 +69,8 @@ class Command:
         line (int): 1-based line where the command starts.
         source (str): The command as written (continuation lines kept),
             without its trailing comment; what a shell runs.
-        comment (str): Its trailing comment (and the comment lines right
-            above it), without ``#``.
+        comment (str): The comment lines right above it, then its trailing
+            comment, joined by `` # `` (``#`` removed from each).
         inline (bool): Written inline in the prose, not in a code block.
         block (CodeBlock, optional): The block it is in.
         setup (tuple[str, ...]): The variable assignments above it in its
@@ -232,7 +232,7 @@ def block_commands(block: CodeBlock,
             _split_statements(source)
         for statement in statements:
             command = Command(block.page, block.line + 1 + start, statement,
-                              ' '.join(above + [comment]).strip(),
+                              ' # '.join(c for c in above + [comment] if c),
                               block=block, setup=tuple(setup))
             if command.is_assignment:
                 setup.append(statement)
