@@ -8,9 +8,11 @@ accounted for (mmieee/testing/doc_commands.py finds them):
 * a variable assignment: run before the commands of its block;
 * a command that needs what a fresh clone lacks (a dataset, a checkpoint,
   a GPU): ``# needs: A, B`` after it in the page, or a ``NEEDS`` entry
-  below for pages whose text this file does not decide; it runs in a
-  sandbox (tests/test_docs/conftest.py) and must fail within a minute with
-  a message naming each missing thing;
+  below, which names what the tool checks first (the dataset before a GPU
+  or a weights file); the first command of each tool and missing thing
+  (any checkpoint file counting as one) runs in a sandbox
+  (tests/test_docs/conftest.py) and must fail within 90 s with a message
+  naming it, without a traceback;
 * ``RUN``: run as written in a sandbox, exit status 0;
 * ``TESTED``: an existing test runs the same tool on the same kind of input
   (smaller sizes); the entry names it, and the test file must exist, define
@@ -93,7 +95,7 @@ COVERAGE = {
     'python tools/misc/check_config.py '
     'configs/ieee/ieee_r50_1xb8-61e_campus.py': (NEEDS, 'campus'),
     'python tools/train.py configs/demo/demo_vit-b16-clip_1xb64-50e_rgbnt201'
-    '.py --amp fp16': (NEEDS, 'GPU'),
+    '.py --amp fp16': (NEEDS, 'RGBNT201'),
     # the demo checkpoint (bash tools/demo.sh) first
     'python demo/retrieval_demo.py $T $T/RGB/$Q,$T/NI/$Q,$T/TI/$Q --config '
     'ieee_r18_1xb16-8e_synthetic-demo --checkpoint $CKPT --topk 5 --out '
@@ -205,7 +207,7 @@ COVERAGE = {
     'python tools/model_converters/topreid_official_to_mmieee.py RGBNT100_best'
     '.pth topreid_rgbnt100.pth --direct 0': (NEEDS, 'RGBNT100_best.pth'),
     'python tools/train.py configs/topreid/topreid_vit-b16_1xb128-120e_'
-    'rgbnt201.py --amp': (NEEDS, 'GPU'),
+    'rgbnt201.py --amp': (NEEDS, 'RGBNT201'),
     'python tools/test.py configs/topreid/topreid_vit-b16_1xb128-120e_rgbnt201'
     '.py work_dirs/topreid_vit-b16_1xb128-120e_rgbnt201/epoch_120.pth':
         (NEEDS, 'epoch_120.pth'),
@@ -356,7 +358,8 @@ def _needs_commands():
         if kind != NEEDS:
             continue
         match = _TOOL.search(command.text)
-        key = match.group(0) if match else command.text
+        key = (match.group(0) if match else command.text,
+               'a checkpoint' if detail.endswith('.pth') else detail)
         if key not in seen:
             seen.add(key)
             chosen.append(command)
@@ -369,8 +372,8 @@ _NEEDS = _needs_commands()
 @pytest.mark.parametrize('command', _NEEDS, ids=[c.where for c in _NEEDS])
 def test_commands_that_need_files_name_them(clone, command):
     """A command that needs a dataset, a checkpoint or a GPU fails in a
-    fresh clone within a minute, naming what is missing (the first such
-    command of each tool: each run starts torch and mmengine)."""
+    fresh clone, naming what is missing (one command of each tool and
+    missing thing: each run starts torch and mmengine)."""
     proc = clone.run(command, expect=None, timeout=90)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-2000:]
