@@ -9,50 +9,15 @@
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',
     '../_base_/datasets/rgbnt100.py',
+    '../_base_/pipelines/transreid_128x256.py',
     '../_base_/schedules/demo_adam_30e.py',
     '../_base_/default_runtime.py',
 ]
 
-img_scale = (256, 128)  # (w, h): SIZE_TRAIN = SIZE_TEST = [128, 256]
-train_pipeline = [
-    dict(type='LoadMultiModalImages', imdecode_backend='pillow'),
-    dict(
-        type='ApplyToModalities',
-        share_random_params=False,
-        transforms=[
-            dict(
-                type='Resize',
-                scale=img_scale,
-                interpolation='bicubic',
-                backend='pillow'),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(
-                type='RandomCrop',
-                crop_size=(img_scale[1], img_scale[0]),
-                padding=10,
-                pad_val=0),
-            dict(
-                type='TimmRandomErasing',
-                prob=0.5,
-                fill_mean=127.5,
-                fill_std=127.5),
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadMultiModalImages', imdecode_backend='pillow'),
-    dict(
-        type='ApplyToModalities',
-        transforms=[
-            dict(
-                type='Resize',
-                scale=img_scale,
-                interpolation='bilinear',
-                backend='pillow')
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-
+# The TransReID augmentation at 128 x 256 (h x w): SIZE_TRAIN = SIZE_TEST =
+# [128, 256] (../_base_/pipelines/transreid_128x256.py)
+train_pipeline = _base_.transreid_train_pipeline
+test_pipeline = _base_.transreid_test_pipeline
 train_dataloader = dict(
     batch_size=128,
     num_workers=8,

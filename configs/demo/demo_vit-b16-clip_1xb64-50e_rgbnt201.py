@@ -12,55 +12,14 @@
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',
     '../_base_/datasets/rgbnt201.py',
+    '../_base_/pipelines/transreid_256x128.py',
     '../_base_/schedules/demo_adam_50e.py',
     '../_base_/default_runtime.py',
 ]
 
-img_scale = (128, 256)  # (w, h): SIZE_TRAIN = SIZE_TEST = [256, 128]
-# Images decoded and resized with Pillow, as the official torchvision
-# pipeline (PIL.Image.open(...).convert('RGB'), transforms.Resize).
-train_pipeline = [
-    dict(type='LoadMultiModalImages', imdecode_backend='pillow'),
-    dict(
-        type='ApplyToModalities',
-        share_random_params=False,  # official: each modality on its own
-        transforms=[
-            dict(
-                type='Resize',
-                scale=img_scale,
-                interpolation='bicubic',
-                backend='pillow'),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            # Pad(10) with black, then RandomCrop(SIZE_TRAIN)
-            dict(
-                type='RandomCrop',
-                crop_size=(img_scale[1], img_scale[0]),  # (h, w)
-                padding=10,
-                pad_val=0),
-            # RandomErasing(probability=0.5, mode='pixel', max_count=1):
-            # the box holds N(0, 1) after the preprocessor's normalisation
-            dict(
-                type='TimmRandomErasing',
-                prob=0.5,
-                fill_mean=127.5,
-                fill_std=127.5),
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadMultiModalImages', imdecode_backend='pillow'),
-    dict(
-        type='ApplyToModalities',
-        transforms=[
-            dict(
-                type='Resize',
-                scale=img_scale,
-                interpolation='bilinear',
-                backend='pillow')
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-
+# The TransReID augmentation (../_base_/pipelines/transreid_256x128.py)
+train_pipeline = _base_.transreid_train_pipeline
+test_pipeline = _base_.transreid_test_pipeline
 train_dataloader = dict(
     batch_size=64,  # IMS_PER_BATCH
     num_workers=8,

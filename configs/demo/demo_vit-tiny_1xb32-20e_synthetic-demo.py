@@ -12,38 +12,14 @@
 _base_ = [
     '../_base_/models/demo_vit-b16-clip.py',
     '../_base_/datasets/synthetic.py',
+    '../_base_/pipelines/transreid_64x32.py',
     '../_base_/default_runtime.py',
 ]
 
-img_scale = (32, 64)  # (w, h)
-train_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(
-        type='ApplyToModalities',
-        share_random_params=False,
-        transforms=[
-            dict(type='Resize', scale=img_scale, interpolation='bicubic'),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(
-                type='RandomCrop',
-                crop_size=(img_scale[1], img_scale[0]),
-                padding=3,
-                pad_val=0),
-            dict(
-                type='TimmRandomErasing',
-                prob=0.5,
-                fill_mean=127.5,
-                fill_std=127.5),
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(
-        type='ApplyToModalities',
-        transforms=[dict(type='Resize', scale=img_scale)]),
-    dict(type='PackMultiModalReIDInputs'),
-]
+# The TransReID augmentation at the demo's size
+# (../_base_/pipelines/transreid_64x32.py)
+train_pipeline = _base_.transreid_train_pipeline
+test_pipeline = _base_.transreid_test_pipeline
 train_dataloader = dict(
     batch_size=32,
     sampler=dict(type='IdentityBalancedSampler', num_instances=4),

@@ -6,10 +6,27 @@
 # Paper: mAP 81.2, R1 96.4 (RGBNT100).
 _base_ = [
     '../_base_/models/topreid_vit-b16.py',
-    '../_base_/datasets/rgbnt100_topreid.py',
+    '../_base_/datasets/rgbnt100.py',
+    '../_base_/pipelines/transreid_256x128.py',
     '../_base_/schedules/topreid_sgd_120e.py',
     '../_base_/default_runtime.py',
 ]
+
+# The TransReID augmentation at the person size
+# (../_base_/pipelines/transreid_256x128.py), P x K = 8 x 16 and FEAT_NORM,
+# as for RGBNT201.
+train_pipeline = _base_.transreid_train_pipeline
+test_pipeline = _base_.transreid_test_pipeline
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    sampler=dict(type='IdentityBalancedSampler', num_instances=16),
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64, num_workers=8, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(normalize_feature=True)
+test_evaluator = val_evaluator
 
 model = dict(
     backbone=dict(backbone=dict(num_cameras=8)),

@@ -13,12 +13,12 @@
 # learns in this budget), 2 warm-up epochs, cosine over 30 epochs.
 _base_ = [
     '../_base_/models/topreid_vit-b16.py',
-    '../_base_/datasets/rgbnt201_topreid.py',
+    '../_base_/datasets/synthetic.py',
+    '../_base_/pipelines/transreid_64x32.py',
     '../_base_/schedules/topreid_sgd_120e.py',
     '../_base_/default_runtime.py',
 ]
 
-data_root = 'data/synthetic/RGBNT201'
 embed_dims = 96
 
 model = dict(
@@ -42,45 +42,19 @@ model = dict(
         num_classes=40,
         branches=dict(tpm=3 * embed_dims, cls=3 * embed_dims)))
 
-train_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(
-        type='ApplyToModalities',
-        share_random_params=False,
-        transforms=[
-            dict(type='Resize', scale=(32, 64), interpolation='bicubic'),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='RandomCrop', crop_size=(64, 32), padding=3,
-                 pad_val=0),
-            dict(
-                type='RandomErasing',
-                erase_prob=0.5,
-                min_area_ratio=0.02,
-                max_area_ratio=1 / 3,
-                aspect_range=(0.3, 1 / 0.3),
-                mode='rand',
-                fill_color=(127.5, 127.5, 127.5),
-                fill_std=(127.5, 127.5, 127.5)),
-        ]),
-    dict(type='PackMultiModalReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(
-        type='ApplyToModalities',
-        transforms=[dict(type='Resize', scale=(32, 64))]),
-    dict(type='PackMultiModalReIDInputs'),
-]
+# The TransReID augmentation at the demo's size
+# (../_base_/pipelines/transreid_64x32.py); features L2-normalised before
+# ranking, as officially.
+train_pipeline = _base_.transreid_train_pipeline
+test_pipeline = _base_.transreid_test_pipeline
 train_dataloader = dict(
     batch_size=32,
-    num_workers=2,
     sampler=dict(type='IdentityBalancedSampler', num_instances=4),
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(normalize_feature=True)
+test_evaluator = val_evaluator
 
 # The demo's own optimisation (not the official one, see above).
 optim_wrapper = dict(

@@ -36,16 +36,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from .inference import needs_camids
+
 #: Graph input / output names.
 INPUT_NAME = 'inputs'
 CAMIDS_NAME = 'camids'
 OUTPUT_NAME = 'feats'
 DEFAULT_OPSET = 17
-
-
-def needs_camids(model: nn.Module) -> bool:
-    """Whether the exported graph takes ``camids`` (module docstring)."""
-    return bool(getattr(model, 'backbone_needs_camids', False))
 
 
 class FeatureGraph(nn.Module):

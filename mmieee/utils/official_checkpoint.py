@@ -16,10 +16,13 @@ things, here:
   :func:`check_converted_weights`);
 * write the result atomically (:func:`save_converted_checkpoint`).
 
+Their command lines share :func:`converter_argument_parser`.
+
 Every error is a user error of :mod:`.errors`, so that a converter wrapped in
 :func:`~.tool_setup.exit_on_user_error` reports a bad file as one line
 ``Error: <message>`` with exit status 2.
 """
+import argparse
 import contextlib
 import os.path as osp
 from collections import OrderedDict
@@ -181,6 +184,33 @@ def require_converted(state_dict: Mapping[str, Tensor], num_keys: int,
             f'nothing to convert: none of the {num_keys} keys of {source} '
             f'belongs to {layout} (all dropped), so the output would be an '
             'empty checkpoint. Is it the right file for this converter?')
+
+
+def converter_argument_parser(description: str,
+                              src_help: str) -> argparse.ArgumentParser:
+    """The command line every official-checkpoint converter takes:
+    ``SRC DST [--allow-unknown] [--check-config CONFIG]``.
+
+    Args:
+        description (str): What the converter reads (``--help``'s first
+            line).
+        src_help (str): What ``SRC`` is (e.g. the official file name).
+
+    Returns:
+        argparse.ArgumentParser: The parser; a converter adds its own
+        options.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help='output mmieee checkpoint (.pth)')
+    parser.add_argument(
+        '--allow-unknown', action='store_true',
+        help='drop keys outside the official layout instead of failing')
+    parser.add_argument(
+        '--check-config', metavar='CONFIG',
+        help='mmieee config (file or model name of configs/*/metafile.yml) '
+        'whose model must load the result strictly')
+    return parser
 
 
 def check_converted_weights(state_dict: Mapping[str, Tensor],

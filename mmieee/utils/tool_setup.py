@@ -28,7 +28,8 @@ from mmieee.registry import RUNNERS
 from .cfg_options import merge_cfg_options
 from .config_check import check_config
 from .data_check import DATALOADER_KEYS, check_data_roots
-from .distributed import check_launcher_env, setup_distributed
+from .distributed import (check_launcher_env, end_process_group,
+                          setup_distributed)
 from .errors import USER_ERRORS, ConfigError
 from .load_weights import load_model_weights
 from .model_index import resolve_config
@@ -169,10 +170,12 @@ def exit_on_user_error() -> Iterator[None]:
     traceback. In a multi-process launch only rank 0 reports at once; the
     others wait :data:`REPORT_DELAY_S` seconds (the launcher usually stops
     them first, rank 0 having hit the same error) and then report it with
-    their rank.
+    their rank. On a normal end the process group of a distributed run is
+    closed once all ranks are done (:func:`.distributed.end_process_group`).
     """
     try:
         yield
+        end_process_group()
     except USER_ERRORS as err:
         rank = launch_rank()
         if rank == 0:

@@ -33,6 +33,35 @@ def _transforms(pipeline):
     return broadcast, {t.type: t for t in broadcast.transforms}
 
 
+def _assert_transreid_augmentation(cfg, h, w):
+    """The official make_dataloader.py at SIZE_TRAIN = SIZE_TEST = [h, w]:
+    Pillow decode, Pillow bicubic resize, flip 0.5, pad 10 + random crop,
+    timm's RandomErasing(probability=0.5, mode='pixel', max_count=1) after
+    Normalize(0.5, 0.5) (N(0, 1) in the box once normalised), each modality
+    on its own; test: Pillow bilinear resize."""
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert pipeline[0] == dict(type='LoadMultiModalImages',
+                               imdecode_backend='pillow')
+    broadcast, t = _transforms(pipeline)
+    assert broadcast.share_random_params is False
+    assert list(t) == ['Resize', 'RandomFlip', 'RandomCrop',
+                       'TimmRandomErasing']
+    assert t['Resize'] == dict(type='Resize', scale=(w, h),
+                               interpolation='bicubic', backend='pillow')
+    assert t['RandomFlip'] == dict(type='RandomFlip', prob=0.5,
+                                   direction='horizontal')
+    assert t['RandomCrop'] == dict(type='RandomCrop', crop_size=(h, w),
+                                   padding=10, pad_val=0)
+    assert t['TimmRandomErasing'] == dict(
+        type='TimmRandomErasing', prob=0.5, fill_mean=127.5, fill_std=127.5)
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    assert pipeline[0] == dict(type='LoadMultiModalImages',
+                               imdecode_backend='pillow')
+    _, t = _transforms(pipeline)
+    assert t == dict(Resize=dict(type='Resize', scale=(w, h),
+                                 interpolation='bilinear', backend='pillow'))
+
+
 def test_rgbnt201_recipe():
     cfg = load(RGBNT201)
     m = cfg.model
@@ -63,22 +92,7 @@ def test_rgbnt201_recipe():
     # erasing 0.5, each modality on its own
     train = cfg.train_dataloader
     assert (train.batch_size, train.sampler.num_instances) == (64, 8)
-    broadcast, t = _transforms(train.dataset.pipeline)
-    assert broadcast.share_random_params is False
-    assert list(t) == ['Resize', 'RandomFlip', 'RandomCrop',
-                       'TimmRandomErasing']
-    assert (tuple(t['Resize'].scale), t['Resize'].interpolation,
-            t['Resize'].backend) == ((128, 256), 'bicubic', 'pillow')
-    assert t['RandomFlip'].prob == 0.5
-    assert (tuple(t['RandomCrop'].crop_size), t['RandomCrop'].padding,
-            t['RandomCrop'].pad_val) == ((256, 128), 10, 0)
-    erase = t['TimmRandomErasing']
-    assert (erase.prob, erase.fill_mean, erase.fill_std) == (0.5, 127.5,
-                                                             127.5)
-    assert train.dataset.pipeline[0].imdecode_backend == 'pillow'
-    _, t = _transforms(cfg.test_dataloader.dataset.pipeline)
-    assert (t['Resize'].interpolation, t['Resize'].backend) == ('bilinear',
-                                                                'pillow')
+    _assert_transreid_augmentation(cfg, 256, 128)
     assert cfg.test_dataloader.batch_size == 128
     opt = cfg.optim_wrapper
     assert opt.type == 'OptimWrapper'  # fp16 AMP: tools/train.py --amp fp16
@@ -109,9 +123,7 @@ def test_vehicle_recipes(name, batch, k, epochs, classes, exclude):
     assert head.num_classes == classes
     train = cfg.train_dataloader
     assert (train.batch_size, train.sampler.num_instances) == (batch, k)
-    _, t = _transforms(train.dataset.pipeline)
-    assert tuple(t['Resize'].scale) == (256, 128)
-    assert tuple(t['RandomCrop'].crop_size) == (128, 256)
+    _assert_transreid_augmentation(cfg, 128, 256)  # SIZE_TRAIN = SIZE_TEST
     assert cfg.train_cfg.max_epochs == epochs
     for key in ('val_evaluator', 'test_evaluator'):
         assert cfg[key].exclude == exclude and cfg[key].normalize_feature

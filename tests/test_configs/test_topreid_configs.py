@@ -71,22 +71,30 @@ def test_official_recipe(name):
     loader = cfg.train_dataloader
     assert loader.dataset.type == dataset
     assert loader.batch_size == 128 and loader.sampler.num_instances == 16
+    # the TransReID augmentation (make_dataloader.py): PIL decode, PIL
+    # bicubic resize, flip 0.5, pad 10 + crop, timm's pixel-mode erasing 0.5
+    # (N(0, 1) after Normalize(0.5, 0.5)); test: PIL bilinear resize
+    assert loader.dataset.pipeline[0] == dict(type='LoadMultiModalImages',
+                                              imdecode_backend='pillow')
     (per_modality, ) = [t for t in loader.dataset.pipeline
                         if t.type == 'ApplyToModalities']
     assert per_modality.share_random_params is False
     resize, flip, crop, erase = per_modality.transforms
-    assert (resize.scale, resize.interpolation) == ((128, 256), 'bicubic')
-    assert flip.prob == 0.5
-    assert (crop.crop_size, crop.padding, crop.pad_val) == ((256, 128), 10,
-                                                            0)
-    assert (erase.erase_prob, erase.min_area_ratio, erase.max_area_ratio,
-            erase.aspect_range, erase.mode) == (0.5, 0.02, 1 / 3,
-                                                (0.3, 1 / 0.3), 'rand')
-    assert erase.fill_color == erase.fill_std == (127.5, 127.5, 127.5)
-    (test_resize, ) = [t for t in cfg.test_dataloader.dataset.pipeline
+    assert (resize.type, resize.scale, resize.interpolation,
+            resize.backend) == ('Resize', (128, 256), 'bicubic', 'pillow')
+    assert (flip.type, flip.prob, flip.direction) == ('RandomFlip', 0.5,
+                                                      'horizontal')
+    assert (crop.type, crop.crop_size, crop.padding, crop.pad_val) == (
+        'RandomCrop', (256, 128), 10, 0)
+    assert erase == dict(type='TimmRandomErasing', prob=0.5, fill_mean=127.5,
+                         fill_std=127.5)
+    test_pipeline = cfg.test_dataloader.dataset.pipeline
+    assert test_pipeline[0] == dict(type='LoadMultiModalImages',
+                                    imdecode_backend='pillow')
+    (test_resize, ) = [t for t in test_pipeline
                        if t.type == 'ApplyToModalities'][0].transforms
-    assert test_resize.scale == (128, 256)
-    assert test_resize.get('interpolation', 'bilinear') == 'bilinear'
+    assert test_resize == dict(type='Resize', scale=(128, 256),
+                               interpolation='bilinear', backend='pillow')
     evaluator = cfg.test_evaluator
     assert evaluator.normalize_feature is True
     assert evaluator.exclude == exclude

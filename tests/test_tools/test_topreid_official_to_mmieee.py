@@ -129,8 +129,21 @@ def test_unknown_keys_are_one_error_line(tools, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == (
         f'Error: 2 key(s) of {src} are not in the official TOP-ReID layout: '
-        'RGB.base.extra.weight, something_else\n')
+        'RGB.base.extra.weight, something_else. Pass --allow-unknown '
+        '(allow_unknown=True) to drop them.\n')
     assert not (tmp_path / 'out.pth').exists()
+
+
+def test_allow_unknown_drops_and_lists_the_keys(tmp_path):
+    """As the IEEE and DeMo converters: the unknown keys are dropped in
+    file order, with the reason 'unknown', and the rest converts."""
+    conv = _tool_module()
+    keys = [k for k, _ in json.loads(KEYS.read_text())]
+    fake = {k: torch.zeros(1) for k in keys}
+    fake['something_else'] = torch.zeros(1)
+    new, dropped = conv.convert_official_state_dict(fake, allow_unknown=True)
+    assert len(new) == 576 and len(dropped) == 25
+    assert dropped[-1] == ('something_else', 'unknown')
 
 
 def test_missing_file_is_one_error_line(tools, tmp_path):

@@ -11,6 +11,18 @@ from mmieee.utils import ConfigError, init_cpu_process_group, setup_distributed
 from mmieee.utils.distributed import _set_env_from_slurm
 
 
+@pytest.fixture(autouse=True)
+def restore_environment():
+    """The set-up writes torch's env:// variables into ``os.environ``;
+    ``monkeypatch.delenv`` of an absent key does not undo that, and a
+    leaked ``MASTER_ADDR=node1`` made the tools' torchrun tests of the same
+    pytest worker wait for a host that does not exist."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 def _cfg(launcher, **extra):
     return Config(dict(launcher=launcher, env_cfg=dict(
         dist_cfg=dict(backend='nccl')), **extra))
@@ -193,3 +205,64 @@ def test_default_runtime_sets_a_collective_timeout():
     cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] /
                               'configs' / '_base_' / 'default_runtime.py'))
     assert 60 <= cfg.env_cfg.dist_cfg.timeout <= 3600
+
+
+_ENDING_RANKS = '''
+import sys, time
+import torch.distributed as dist
+from mmieee.utils import init_cpu_process_group
+from mmieee.utils.tool_setup import exit_on_user_error
+init_cpu_process_group('pytorch', timeout=30.0)
+with exit_on_user_error():
+    if dist.get_rank() == 0:
+        time.sleep(2)  # rank 0 still writing its results
+print(f'left at {time.time():.3f}', flush=True)
+assert not dist.is_initialized()
+'''
+
+
+def test_a_normal_end_waits_for_every_rank_then_closes_the_group(tmp_path):
+    """A rank that closed its gloo group while rank 0 was still busy made
+    the job abort now and then (SIGABRT after the metrics): on a normal
+    end each rank leaves only when all are done, with the group closed."""
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = str(sock.getsockname()[1])
+    script = tmp_path / 'ending.py'
+    script.write_text(_ENDING_RANKS)
+    procs = []
+    for rank in range(2):
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE='2',
+                   LOCAL_RANK=str(rank), MASTER_ADDR='127.0.0.1',
+                   MASTER_PORT=port)
+        procs.append(subprocess.Popen(
+            [sys.executable, str(script)], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outs = [p.communicate(timeout=60)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    left = [float(o.split('left at ')[1].split()[0]) for o in outs]
+    # rank 1 had nothing to do but waited for rank 0's two seconds
+    assert abs(left[1] - left[0]) < 1.0, left
+
+
+def test_a_user_error_does_not_wait_for_the_other_ranks(monkeypatch):
+    """After an error the other ranks may never arrive: no barrier then
+    (the group is left to the exit handler)."""
+    from mmieee.utils import distributed
+    from mmieee.utils.tool_setup import exit_on_user_error
+    calls = []
+    monkeypatch.setattr(distributed.torch_dist, 'is_initialized',
+                        lambda: True)
+    monkeypatch.setattr(distributed.torch_dist, 'barrier',
+                        lambda: calls.append('barrier'))
+    monkeypatch.setattr(distributed.torch_dist, 'destroy_process_group',
+                        lambda: calls.append('destroy'))
+    with pytest.raises(SystemExit) as exit_info, exit_on_user_error():
+        raise ConfigError('bad key')
+    assert exit_info.value.code == 2 and calls == []
+    with exit_on_user_error():
+        pass
+    assert calls == ['barrier', 'destroy']

@@ -58,7 +58,8 @@ from mmieee.models.necks.hdm import modality_combinations
 from mmieee.models.weight_init import openai_visual_key_to_reid_vit
 from mmieee.utils import (check_converted_weights, check_output_file,
                           exit_on_user_error)
-from mmieee.utils.official_checkpoint import (load_official_state_dict,
+from mmieee.utils.official_checkpoint import (converter_argument_parser,
+                                              load_official_state_dict,
                                               naming_source, require_converted,
                                               save_converted_checkpoint,
                                               strip_module_prefix,
@@ -232,19 +233,10 @@ def describe(state_dict: Dict[str, Tensor]) -> Dict[str, object]:
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        description='Convert a state dict of the official DeMo code '
-        '(github.com/924973292/DeMo, CLIP backbone) to an mmieee checkpoint.')
-    parser.add_argument('src', help='official state dict (.pth)')
-    parser.add_argument('dst', help='output mmieee checkpoint (.pth)')
-    parser.add_argument(
-        '--allow-unknown',
-        action='store_true',
-        help='drop keys outside the official layout instead of failing')
-    parser.add_argument(
-        '--check-config',
-        metavar='CONFIG',
-        help='mmieee config whose model must load the result strictly')
+    parser = converter_argument_parser(
+        'Convert a state dict of the official DeMo code '
+        '(github.com/924973292/DeMo, CLIP backbone) to an mmieee checkpoint.',
+        'official state dict (.pth)')
     return parser.parse_args(argv)
 
 

@@ -53,6 +53,7 @@ from torch import Tensor
 from mmieee.utils import (check_converted_weights, check_output_file,
                           exit_on_user_error)
 from mmieee.utils.official_checkpoint import (MODULE_PREFIX,
+                                              converter_argument_parser,
                                               load_official_state_dict,
                                               naming_source, require_converted,
                                               save_converted_checkpoint,
@@ -203,20 +204,10 @@ def drop_reason(key: str) -> str:
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        description='Convert an official IEEE (ziwang1121/IEEE) checkpoint '
-        'to an mmieee checkpoint for the official-variant model.')
-    parser.add_argument('src', help='official checkpoint (model.pth.tar-N)')
-    parser.add_argument('dst', help='output mmieee checkpoint (.pth)')
-    parser.add_argument(
-        '--allow-unknown',
-        action='store_true',
-        help='drop keys outside the official layout instead of failing')
-    parser.add_argument(
-        '--check-config',
-        metavar='CONFIG',
-        help='mmieee config (file or model name of configs/*/metafile.yml) '
-        'whose model must load the result strictly')
+    parser = converter_argument_parser(
+        'Convert an official IEEE (ziwang1121/IEEE) checkpoint to an mmieee '
+        'checkpoint for the official-variant model.',
+        'official checkpoint (model.pth.tar-N)')
     return parser.parse_args(argv)
 
 

@@ -14,7 +14,7 @@ Usage::
 
     python tools/model_converters/topreid_official_to_mmieee.py \\
         RGBNT201_best.pth topreid_rgbnt201.pth \\
-        [--direct {1,0}] [--check-config CONFIG]
+        [--direct {1,0}] [--allow-unknown] [--check-config CONFIG]
 
 ``--direct`` is the official ``MODEL.DIRECT`` of the run: 1 (RGBNT201, the
 default) trains the TPM feature and the concatenated class tokens; 0
@@ -47,7 +47,7 @@ Dropped, and listed by the tool: each stream's ImageNet classifier
 ``{S}.classifier`` and ``{S}.bottleneck`` (computed, never used by the loss
 or the feature), 24 keys in all; with DIRECT 0 instead
 ``bottleneck_ViT`` / ``classifier_ViT`` (12 keys in all). Any other key is
-an error naming it.
+an error naming it (``--allow-unknown`` drops and lists it instead).
 """
 import argparse
 import re
@@ -58,7 +58,8 @@ from torch import Tensor
 
 from mmieee.utils import (check_converted_weights, check_output_file,
                           exit_on_user_error)
-from mmieee.utils.official_checkpoint import (load_official_state_dict,
+from mmieee.utils.official_checkpoint import (converter_argument_parser,
+                                              load_official_state_dict,
                                               naming_source, require_converted,
                                               save_converted_checkpoint,
                                               strip_module_prefix,
@@ -154,6 +155,7 @@ def map_key(key: str, direct: int = 1) -> Tuple[Optional[str], str]:
 def convert_official_state_dict(
         state_dict: Dict[str, Tensor],
         direct: int = 1,
+        allow_unknown: bool = False,
         source: str = 'the checkpoint'
 ) -> Tuple['OrderedDict[str, Tensor]', List[Tuple[str, str]]]:
     """Rename an official TOP-ReID state dict to mmieee's model.
@@ -162,6 +164,9 @@ def convert_official_state_dict(
         state_dict (dict[str, Tensor]): Official keys, with or without
             ``module.``.
         direct (int): The official ``MODEL.DIRECT`` (1 or 0). Defaults to 1.
+        allow_unknown (bool): Drop keys outside the official layout instead
+            of failing (they are listed with the reason ``'unknown'``).
+            Defaults to False.
         source (str): Where it came from, for messages. Defaults to
             ``'the checkpoint'``.
 
@@ -170,8 +175,8 @@ def convert_official_state_dict(
         in input order.
 
     Raises:
-        UnknownKeyError: Keys outside the official layout (named, with
-            ``source``).
+        UnknownKeyError: Keys outside the official layout, unless
+            ``allow_unknown`` (named, with ``source``).
         ConfigError: Two keys differ only by ``module.`` (both named).
         ValueError: ``direct`` is not 0 or 1.
     """
@@ -183,29 +188,28 @@ def convert_official_state_dict(
     for key, value in state_dict.items():
         new_key, reason = map_key(key, direct)
         if new_key is None:
-            (unknown if reason == 'unknown' else dropped).append(
-                (key, reason))
+            dropped.append((key, reason))
+            if reason == 'unknown':
+                unknown.append(key)
             continue
         new_sd[new_key] = value
-    if unknown:
-        raise unknown_keys_error([k for k, _ in unknown], source, LAYOUT)
+    if unknown and not allow_unknown:
+        raise unknown_keys_error(
+            unknown, source, LAYOUT,
+            'Pass --allow-unknown (allow_unknown=True) to drop them.')
     return new_sd, dropped
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        description='Convert a state dict of the official TOP-ReID code '
-        '(github.com/924973292/TOP-ReID) to an mmieee checkpoint.')
-    parser.add_argument('src', help='official state dict (.pth)')
-    parser.add_argument('dst', help='output mmieee checkpoint (.pth)')
+    parser = converter_argument_parser(
+        'Convert a state dict of the official TOP-ReID code '
+        '(github.com/924973292/TOP-ReID) to an mmieee checkpoint.',
+        'official state dict (.pth)')
     parser.add_argument(
         '--direct', type=int, choices=(0, 1), default=1,
         help='the official MODEL.DIRECT of the run: 1 (RGBNT201, default) '
         'or 0 (RGBNT100, MSVR310: per-modality heads)')
-    parser.add_argument(
-        '--check-config', metavar='CONFIG',
-        help='mmieee config whose model must load the result strictly')
     return parser.parse_args(argv)
 
 
@@ -228,7 +232,8 @@ def convert(args: argparse.Namespace) -> None:
                                      args.src)
     with naming_source(args.src):
         new_sd, dropped = convert_official_state_dict(
-            state_dict, direct=args.direct, source=args.src)
+            state_dict, direct=args.direct,
+            allow_unknown=args.allow_unknown, source=args.src)
     require_converted(new_sd, len(state_dict), args.src, LAYOUT)
     print(f'Converted {len(new_sd)} tensors from {args.src} '
           f'(DIRECT {args.direct}).')

@@ -1,7 +1,8 @@
 # RGBNT201: 171 training ids (train_171), 30 test ids; every
 # test triplet is both query and gallery, same-id same-camera gallery items
 # are excluded. 256x128 input, ImageNet statistics for every modality
-# (model.data_preprocessor), P x K = 2 x 4 identity-balanced batches of 8.
+# (model.data_preprocessor), P x K = 2 x 4 identity-balanced batches of 8:
+# IEEE's recipe; the TOP-ReID and DeMo configs replace pipeline and batches.
 dataset_type = 'RGBNT201'
 data_root = 'data/RGBNT201'
 modalities = ('RGB', 'NI', 'TI')

@@ -14,6 +14,7 @@ import torch
 from mmengine.model import BaseModule, ModuleList
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 from ..weight_init import loads_weights
 
@@ -68,9 +69,7 @@ class MultiStreamBackbone(BaseModule):
                  share_weights: bool = False,
                  channels_last: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        if not isinstance(num_modalities, int) or num_modalities < 1:
-            raise ValueError('MultiStreamBackbone: num_modalities must be a '
-                             f'positive int, got {num_modalities!r}')
+        check_int('MultiStreamBackbone', 'num_modalities', num_modalities)
         if not isinstance(backbone, dict) or 'type' not in backbone:
             raise TypeError('MultiStreamBackbone: `backbone` must be a config '
                             f'dict with a "type" key, got {backbone!r}')

@@ -33,6 +33,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmieee.registry import MODELS
+from mmieee.utils.arg_checks import check_int
 
 NECK_FEATS = ('before', 'after')
 
@@ -80,9 +81,7 @@ class BNNeckHead(BaseModule):
                  num_modalities: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError('BNNeckHead: num_classes must be a positive '
-                             f'int, got {num_classes!r}')
+        check_int('BNNeckHead', 'num_classes', num_classes)
         branches = dict(branches)
         if not branches:
             raise ValueError('BNNeckHead: branches is empty')

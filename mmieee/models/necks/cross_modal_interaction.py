@@ -11,8 +11,9 @@ For modality m with backbone map f_m and the other modalities summed::
 C1, C2 are 1x1 conv (no bias) + BN + ReLU keeping the channel count; CA is
 CBAM channel attention (:class:`ChannelAttention`). The paper describes it
 for M = 3 ("repeated K times"); the same rule works for any M >= 2. With
-``use_channel_attention=False`` (ablation, paper Fig. 6) ``b = s``. Turning
-CIM off altogether is done in :class:`IEEENeck` with ``cim=None``.
+``use_channel_attention=False`` (an ablation of mmieee's, not in the paper)
+``b = s``. Turning CIM off altogether is done in :class:`IEEENeck` with
+``cim=None``.
 """
 from typing import List, Optional, Sequence
 

@@ -99,6 +99,11 @@ def test_errors_name_the_branch():
         _head(test_feature=('c', ))
     with pytest.raises(ValueError, match="neck_feat must be one of"):
         _head(neck_feat='mid')
+    # True is an int to Python, not a class count
+    for bad in (True, 0, 2.0):
+        with pytest.raises(ValueError, match='BNNeckHead: num_classes must '
+                           f'be an integer >= 1, got {bad!r}'):
+            _head(num_classes=bad)
     head = _head()
     feats, samples = _batch()
     with pytest.raises(KeyError, match=r"not \['b'\] \(head.branches\)"):
