@@ -3,13 +3,13 @@
 tiny model where the real ones are too large)."""
 import os
 import re
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from mmieee.testing.doc_commands import block_commands, code_blocks
 from mmieee.utils import build_runner, load_tool_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,24 +91,35 @@ def test_wmveid863_demo_copy_from_the_docs(tmp_path, monkeypatch, capsys):
         (5, 0, True), (6, 1, True), (5, 2, False), (6, 3, False)]
 
 
-def test_add_your_own_module(tmp_path, monkeypatch):
-    module, config, script = python_blocks('add_module.md')
-    package = tmp_path / 'my_project'
-    package.mkdir()
-    (package / '__init__.py').write_text('')
-    (package / 'modality_pull_loss.py').write_text(module)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    path = tmp_path / 'pull_config.py'
-    path.write_text(
-        with_base(config,
-                  REPO / 'configs' / 'ieee' / 'ieee_r50_1xb8-61e_rgbnt201.py'))
-    from mmengine.config import Config
-    cfg = Config.fromfile(str(path))  # runs custom_imports
-    assert [m['type'] for m in cfg.model.head.metric_losses] == [
-        'MultiModalMarginLoss', 'ModalityPullLoss'
-    ]
-    exec(script, {})  # builds a head with the loss and backpropagates
-    sys.modules.pop('my_project.modality_pull_loss', None)
+def test_add_your_own_module(sandbox):
+    """docs/add_module.md as a user follows it: each ```python block saved
+    where its first line says, then the page's commands in a copy of the
+    repository."""
+    box = sandbox()
+    blocks = [b for b in code_blocks(REPO / 'docs' / 'add_module.md', REPO)
+              if b.lang == 'python']
+    for block in blocks:
+        first = block.text.splitlines()[0]
+        assert first.startswith('# ') and first.endswith('.py'), first
+        box.write(first[2:], block.text)
+    script, check = [
+        c for b in code_blocks(REPO / 'docs' / 'add_module.md', REPO)
+        if b.lang == 'bash' for c in block_commands(b)]
+    # The script registers the loss by importing its module, then trains
+    # one step of a head that uses it.
+    proc = box.run(script, timeout=120)
+    assert proc.stdout.startswith('loss_pull '), proc.stdout
+    # The config's custom_imports finds my_project (PYTHONPATH=.); what it
+    # then misses is only the dataset its comment names.
+    assert check.needs == ('data/RGBNT201', )
+    proc = box.run(check, expect=2, timeout=120)
+    assert 'RGBNT201' in proc.stderr and 'dataset not found' in proc.stderr
+    assert 'my_project' not in proc.stderr
+    # Without PYTHONPATH=. the page's warning is what the user sees.
+    bare = check.source.replace('PYTHONPATH=. ', '')
+    proc = box.run(bare, expect=None, timeout=120)
+    assert proc.returncode != 0
+    assert "No module named 'my_project'" in proc.stdout + proc.stderr
 
 
 def test_two_modality_config_from_the_docs_trains(tiny_config, tmp_path):
